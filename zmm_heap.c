@@ -1,0 +1,1968 @@
+/*
+ * zmm_heap.c - the zmm heap: PHP 5's Zend memory manager design, as plain C
+ *
+ * Layers
+ * ------
+ *   interface (zmm.c: emalloc/efree/erealloc handlers, limits, statistics for PHP)
+ *     -> heap (this file: blocks, buckets, cache, tries, accounting, integrity)
+ *       -> storage (zmm_storage.c: aligned segments, address registry, segment pool)
+ *         -> OS (mmap/mremap/munmap, malloc, /dev/zero, VirtualAlloc)
+ *
+ * Segments and blocks
+ * -------------------
+ * A segment is a multiple of the segment size S (256 KiB by default), aligned to S. It starts with
+ * the zmm_segment_t header (padded to 16 bytes), then the blocks, then a 16-byte guard block:
+ *
+ *   | segment hdr | block | block | ... | block | guard |
+ *
+ * Every block starts with a boundary-tag header of two words: its own size with the type in the low
+ * bits, and a copy of the previous block's size and type. The next block is at b + size, the previous
+ * at b - prev. Types: FREE (0), USED (1), GUARD (3). The first block's prev tag is GUARD and the guard
+ * is USED, so merging stops at the segment edges. Bit 2 is a flag: on a USED block it means "in the
+ * cache", on a FREE block "in the rest list"; it is kept in the size word only.
+ *
+ *   used block:  [size|USED][prev][payload ............................]
+ *   free block:  [size|FREE][prev][prev_free][next_free][parent][child0][child1] (large ones only)
+ *
+ * Besides the tags, every segment has a side bitmap with one bit per 8 bytes that is set where a block
+ * starts. It makes "is this pointer the start of a live block?" exact and O(1), so double frees,
+ * interior pointers and frees of cached blocks are caught before anything is written.
+ *
+ * Size classes (LP64)
+ * -------------------
+ * A request of n bytes needs a block of true(n) = max(32, align8(n + 16)) bytes (plus 24 with
+ * protection: a canary after the payload and a trailer with the requested size and a header cookie).
+ * Blocks below 544 bytes are small: 64 buckets of 8-byte steps, index true/8 - 4, so requests of at
+ * most 520 bytes are small. Larger blocks are large; a block that does not fit a standard segment
+ * (true > S - 64) is huge and gets a segment of its own, rounded up to a multiple of S.
+ *
+ * Free structures
+ * ---------------
+ *  cache[i]            per-bucket LIFO of freed small blocks that stay USED (capped, 256 KiB default)
+ *  small_heads[i]      per-bucket FIFO circular lists of free small blocks, with free_bitmap
+ *  large_roots[i]      per-high-bit bitwise tries of free large blocks (same sizes hang in a circular
+ *                      list off the tree node), with large_bitmap; best-fit search
+ *  rest                FIFO of tails of huge segments (at most 16), kept away from ordinary requests
+ *                      so the huge segment empties and goes back to storage when its block is freed;
+ *                      searched only when close to the limit
+ *
+ * Alloc path: small -> cache pop (hit) -> smallest non-empty small bucket >= request (bitmap, lowest
+ * set bit) -> large trie best fit -> rest list (only near the limit) -> new segment (limit hook first,
+ * oom hook on storage failure). The block found is split; the tail goes to the free structures (to the
+ * rest list for a new huge segment).
+ * Free path: validate (segment registry, start bitmap, tags) -> small and cache not full: push on the
+ * cache -> otherwise merge with a free next and a free previous block; an empty segment goes back to
+ * storage at once; else the block joins a small list or a trie.
+ *
+ * Accounting: size = bytes of blocks handed out, cached ones included (as PHP 5); memory_get_usage()
+ * is size - cached. real_size = bytes of segments. free bytes = real_size - size - per-segment overhead.
+ */
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zmm_heap.h"
+
+/*** Feature switches and compiler helpers ***/
+
+#if defined(__GNUC__)
+# define ZMM_LIKELY(x)   __builtin_expect(!!(x), 1)
+# define ZMM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+# define ZMM_COLD        __attribute__((cold, noinline))
+#else
+# define ZMM_LIKELY(x)   (x)
+# define ZMM_UNLIKELY(x) (x)
+# define ZMM_COLD
+#endif
+
+/* Bytes of a block header and of the guard that ends a segment. */
+#define HDR            ZMM_HEAP_HDR_SIZE
+/* Bytes before the first block of a segment. */
+#define SEG_HDR        ZMM_HEAP_SEGMENT_HDR_SIZE
+/* Smallest block (header + two links); a split never leaves less. */
+#define MIN_BLOCK      ZMM_HEAP_MIN_BLOCK
+/* Blocks below this size are small. */
+#define MAX_SMALL      ZMM_HEAP_MAX_SMALL_BLOCK
+/* Buckets. */
+#define NUM_BUCKETS    ZMM_HEAP_NUM_BUCKETS
+
+/* Block types and flags in the size word. */
+#define T_FREE         ((size_t)0)
+#define T_USED         ((size_t)1)
+#define T_GUARD        ((size_t)3)
+#define T_MASK         ((size_t)3)
+#define F_FLAG         ((size_t)4)   /* USED: in the cache; FREE: in the rest list */
+#define SIZE_MASK      (~(size_t)7)
+
+#define PAYLOAD(b)     ((void *)((char *)(b) + HDR))
+#define BLOCK_OF(p)    ((zmm_block_t *)((char *)(p) - HDR))
+#define BSIZE(b)       ((b)->size & SIZE_MASK)
+#define AT(b, off)     ((zmm_block_t *)((char *)(b) + (off)))
+#define BUCKET_SIZE(i) ((size_t)MIN_BLOCK + (size_t)(i) * ZMM_HEAP_ALIGNMENT)
+#define BUCKET_OF(sz)  ((unsigned)((sz) / ZMM_HEAP_ALIGNMENT - MIN_BLOCK / ZMM_HEAP_ALIGNMENT))
+
+/*** Types ***/
+
+typedef struct zmm_block {
+	size_t size;                          /* this block's size | type | flag */
+	size_t prev;                          /* previous block's size | type (boundary tag) */
+} zmm_block_t;
+
+typedef struct zmm_free_block zmm_free_block_t;
+struct zmm_free_block {
+	zmm_block_t       info;               /* the header */
+	zmm_free_block_t *prev_free;          /* previous in its list (cache: next in the LIFO) */
+	zmm_free_block_t *next_free;          /* next in its list */
+	zmm_free_block_t **parent;            /* large: the slot that points at this trie node; NULL for siblings */
+	zmm_free_block_t *child[2];           /* large: trie children */
+};
+
+struct zmm_heap {
+	zmm_free_block_t *cache[NUM_BUCKETS];     /* per-bucket LIFO of cached blocks (linked via prev_free) */
+	size_t            cached;                 /* bytes in the cache */
+	size_t            cached_blocks;          /* blocks in the cache */
+	size_t            cache_limit;            /* cache cap in bytes, 0 = off */
+	size_t            extra;                  /* bytes added to every request (protection) */
+	size_t            size;                   /* bytes of blocks handed out (cached included) */
+	size_t            peak;                   /* peak of size */
+	size_t            real_size;              /* bytes of segments */
+	size_t            real_peak;              /* peak of real_size */
+	size_t            limit;                  /* limit on real_size */
+	size_t            segment_size;           /* the storage's segment size */
+	size_t            segments_count;         /* segments held */
+	size_t            peak_segments;          /* peak of segments_count */
+	zmm_storage_t    *storage;                /* where segments come from */
+	zmm_segment_t    *segments;               /* newest segment first */
+	uint64_t          free_bitmap;            /* bit i: small_heads[i] non-empty */
+	uint64_t          large_bitmap;           /* bit i: large_roots[i] non-empty */
+	zmm_free_block_t  small_heads[NUM_BUCKETS]; /* fake heads of the small FIFO lists */
+	zmm_free_block_t *large_roots[NUM_BUCKETS]; /* trie roots by high bit of the size */
+	zmm_free_block_t  rest_head;              /* fake head of the rest list (FIFO) */
+	size_t            rest_count;             /* blocks in the rest list */
+	size_t            rest_bytes;             /* bytes in the rest list */
+	uint64_t          cache_hits[NUM_BUCKETS];   /* per-bucket cache hits */
+	uint64_t          cache_misses[NUM_BUCKETS]; /* per-bucket cache misses */
+	uint64_t          large_allocs;           /* allocations that were not small */
+	zmm_heap_counters_t counters;             /* other counters (allocs, cache_* derived) */
+	uint64_t          secret;                 /* protection: cookie and canary secret */
+	zmm_heap_hooks_t  hooks;                  /* the user's hooks */
+	zmm_heap_options_t options;               /* options as given (cache_limit, limit kept current) */
+};
+
+/*** Bit helpers ***/
+
+static inline unsigned zmm_low_bit(uint64_t x)
+{
+#if defined(__GNUC__)
+	return (unsigned)__builtin_ctzll(x);
+#else
+	unsigned n = 0;
+	while (!(x & 1)) { x >>= 1; n++; }
+	return n;
+#endif
+}
+
+static inline unsigned zmm_high_bit(uint64_t x)
+{
+#if defined(__GNUC__)
+	return 63u - (unsigned)__builtin_clzll(x);
+#else
+	unsigned n = 0;
+	while (x >>= 1) { n++; }
+	return n;
+#endif
+}
+
+/*** Segment side bitmap of block starts ***/
+
+static inline size_t seg_off(const zmm_segment_t *seg, const void *p)
+{
+	return (size_t)((const char *)p - (const char *)seg);
+}
+
+static inline void start_set(zmm_segment_t *seg, const zmm_block_t *b)
+{
+	size_t o = seg_off(seg, b) >> 3;
+	seg->starts[o >> 6] |= (uint64_t)1 << (o & 63);
+}
+
+static inline void start_clear(zmm_segment_t *seg, const zmm_block_t *b)
+{
+	size_t o = seg_off(seg, b) >> 3;
+	seg->starts[o >> 6] &= ~((uint64_t)1 << (o & 63));
+}
+
+static inline int start_test(const zmm_segment_t *seg, const zmm_block_t *b)
+{
+	size_t o = seg_off(seg, b) >> 3;
+	return (int)((seg->starts[o >> 6] >> (o & 63)) & 1);
+}
+
+/* Bytes of start bitmap a segment of size bytes needs. */
+static inline size_t starts_bytes(size_t size)
+{
+	return ((size >> 3) + 63) / 64 * sizeof(uint64_t);
+}
+
+/*** Error reporting ***/
+
+static ZMM_COLD void heap_report(zmm_heap_t *heap, zmm_heap_error_kind_t kind, int fatal, const char *op,
+                                 const void *ptr, const zmm_segment_t *seg, size_t block_size,
+                                 size_t damaged, const char *fmt, ...)
+{
+	char msg[512];
+	zmm_heap_error_t err;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	err.kind = kind;
+	err.fatal = fatal;
+	err.operation = op;
+	err.ptr = ptr;
+	err.segment_size = seg ? seg->size : 0;
+	err.segment_offset = seg ? seg_off(seg, ptr) : 0;
+	err.block_size = block_size;
+	err.damaged_bytes = damaged;
+	err.message = msg;
+	if (fatal || kind == ZMM_ERROR_HEADER_DAMAGED || kind == ZMM_ERROR_OVERFLOW || kind == ZMM_ERROR_CORRUPTED) {
+		heap->counters.corruptions++;
+	} else {
+		heap->counters.invalid_frees++;
+	}
+	if (heap->hooks.error) {
+		heap->hooks.error(heap->hooks.ctx, heap, &err);
+	}
+	if (fatal) {
+		abort();
+	}
+}
+
+/* Safe unlinking and other structural checks that, when they fail, mean the heap's own metadata
+ * was overwritten: nothing can be trusted any more. */
+static ZMM_COLD void heap_corrupted(zmm_heap_t *heap, const char *op, const void *where, const char *what)
+{
+	zmm_segment_t *seg = zmm_storage_find(heap->storage, where);
+	heap_report(heap, ZMM_ERROR_CORRUPTED, 1, op, where, seg, 0, 0,
+	            "heap corrupted during %s: %s (block at offset %zu of a %zu-byte segment)",
+	            op, what, seg ? seg_off(seg, where) : (size_t)0, seg ? seg->size : (size_t)0);
+}
+
+/*** Protection: header cookie, canary, trailer ***/
+
+/* The trailer is the last two words of a protected block: the requested size (masked with the
+ * secret) and a cookie over the block address, its size word and the requested size. The canary is
+ * the 8 bytes right after the requested size. */
+static inline uint64_t prot_mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static inline size_t prot_cookie(const zmm_heap_t *heap, const zmm_block_t *b, size_t sizeword, size_t req)
+{
+	return (size_t)prot_mix((uint64_t)(uintptr_t)b ^ heap->secret ^ ((uint64_t)(sizeword & ~F_FLAG) << 20) ^ req);
+}
+
+static inline void prot_canary(const zmm_heap_t *heap, const zmm_block_t *b, unsigned char out[8])
+{
+	uint64_t c = prot_mix((uint64_t)(uintptr_t)b + heap->secret) | 0x0101010101010101ULL;
+	memcpy(out, &c, 8);
+}
+
+static void prot_write(const zmm_heap_t *heap, zmm_block_t *b, size_t req)
+{
+	size_t bs = BSIZE(b);
+	size_t *trailer = (size_t *)((char *)b + bs) - 2;
+	unsigned char canary[8];
+
+	prot_canary(heap, b, canary);
+	memcpy((char *)PAYLOAD(b) + req, canary, 8);
+	trailer[0] = req ^ (size_t)heap->secret;
+	trailer[1] = prot_cookie(heap, b, b->size, req);
+}
+
+/* Requested size of a protected block, or (size_t)-1 if its trailer does not match its header. */
+static size_t prot_requested(const zmm_heap_t *heap, const zmm_block_t *b)
+{
+	size_t bs = BSIZE(b);
+	const size_t *trailer = (const size_t *)((const char *)b + bs) - 2;
+	size_t req = trailer[0] ^ (size_t)heap->secret;
+
+	if (req > bs - HDR - ZMM_HEAP_PROTECTION_EXTRA || trailer[1] != prot_cookie(heap, b, b->size, req)) {
+		return (size_t)-1;
+	}
+	return req;
+}
+
+/* Checks a live block's cookie and canary. Returns 0 if intact; otherwise reports and returns 1
+ * (header) or 2 (overflow). */
+static int prot_verify(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b, const char *op)
+{
+	size_t req = prot_requested(heap, b);
+	unsigned char canary[8];
+	const unsigned char *at;
+	size_t i, damaged = 0;
+
+	if (req == (size_t)-1) {
+		heap_report(heap, ZMM_ERROR_HEADER_DAMAGED, 0, op, PAYLOAD(b), seg, BSIZE(b), HDR,
+		            "%s of a block at offset %zu of a %zu-byte segment: the block header was overwritten "
+		            "(cookie mismatch; the bytes before the block's payload were damaged)",
+		            op, seg_off(seg, PAYLOAD(b)), seg->size);
+		return 1;
+	}
+	prot_canary(heap, b, canary);
+	at = (const unsigned char *)PAYLOAD(b) + req;
+	for (i = 0; i < 8; i++) {
+		if (at[i] != canary[i]) {
+			damaged = i + 1;
+		}
+	}
+	if (damaged) {
+		heap_report(heap, ZMM_ERROR_OVERFLOW, 0, op, PAYLOAD(b), seg, BSIZE(b), damaged,
+		            "%s of a %zu-byte block (%zu bytes requested) at offset %zu of a %zu-byte segment: "
+		            "buffer overflow, %s%zu byte(s) after the requested size overwritten",
+		            op, BSIZE(b), req, seg_off(seg, PAYLOAD(b)), seg->size, damaged == 8 ? "at least " : "", damaged);
+		return 2;
+	}
+	return 0;
+}
+
+/*** Block and list primitives ***/
+
+/* Writes a block's size word and the next block's prev tag. */
+static inline void set_block(zmm_block_t *b, size_t size, size_t type)
+{
+	b->size = size | type;
+	AT(b, size)->prev = size | type;
+}
+
+static inline int is_first_block(const zmm_segment_t *seg, const zmm_block_t *b)
+{
+	return (const char *)b == (const char *)seg + SEG_HDR;
+}
+
+static inline int is_guard(const zmm_block_t *b)
+{
+	return (b->size & T_MASK) == T_GUARD;
+}
+
+static void small_link(zmm_heap_t *heap, zmm_free_block_t *fb, unsigned idx)
+{
+	zmm_free_block_t *head = &heap->small_heads[idx];
+	zmm_free_block_t *next = head->next_free;   /* newest at head->next, oldest at head->prev */
+
+	fb->prev_free = head;
+	fb->next_free = next;
+	next->prev_free = fb;
+	head->next_free = fb;
+	heap->free_bitmap |= (uint64_t)1 << idx;
+}
+
+static void list_unlink(zmm_heap_t *heap, zmm_free_block_t *fb, const char *op)
+{
+	zmm_free_block_t *prev = fb->prev_free, *next = fb->next_free;
+
+	if (ZMM_UNLIKELY(prev->next_free != fb || next->prev_free != fb)) {
+		heap_corrupted(heap, op, fb, "free list links do not point back at the block");
+	}
+	prev->next_free = next;
+	next->prev_free = prev;
+}
+
+static void rest_link(zmm_heap_t *heap, zmm_free_block_t *fb);
+static void large_link(zmm_heap_t *heap, zmm_free_block_t *fb);
+
+/* Puts a FREE block (header already written) into the small lists or the trie. */
+static void free_link(zmm_heap_t *heap, zmm_free_block_t *fb)
+{
+	size_t bs = BSIZE(&fb->info);
+	if (bs < MAX_SMALL) {
+		small_link(heap, fb, BUCKET_OF(bs));
+	} else {
+		large_link(heap, fb);
+	}
+}
+
+static void large_unlink(zmm_heap_t *heap, zmm_free_block_t *fb, const char *op);
+
+/* Takes a FREE block out of whatever structure holds it. */
+static void free_unlink(zmm_heap_t *heap, zmm_free_block_t *fb, const char *op)
+{
+	size_t bs = BSIZE(&fb->info);
+
+	if (fb->info.size & F_FLAG) {
+		list_unlink(heap, fb, op);
+		fb->info.size &= ~F_FLAG;
+		heap->rest_count--;
+		heap->rest_bytes -= bs;
+	} else if (bs < MAX_SMALL) {
+		unsigned idx = BUCKET_OF(bs);
+		list_unlink(heap, fb, op);
+		if (heap->small_heads[idx].next_free == &heap->small_heads[idx]) {
+			heap->free_bitmap &= ~((uint64_t)1 << idx);
+		}
+	} else {
+		large_unlink(heap, fb, op);
+	}
+}
+
+/*** Large blocks: bitwise tries ***/
+
+static void large_link(zmm_heap_t *heap, zmm_free_block_t *fb)
+{
+	size_t size = BSIZE(&fb->info);
+	unsigned idx = zmm_high_bit(size);
+	zmm_free_block_t **slot = &heap->large_roots[idx];
+	zmm_free_block_t *node;
+	size_t key;
+
+	fb->child[0] = fb->child[1] = NULL;
+	if (*slot == NULL) {
+		heap->large_bitmap |= (uint64_t)1 << idx;
+		*slot = fb;
+		fb->parent = slot;
+		fb->prev_free = fb->next_free = fb;
+		return;
+	}
+	key = size << (NUM_BUCKETS - idx);       /* drop the leading 1; next bit on top */
+	node = *slot;
+	for (;;) {
+		if (BSIZE(&node->info) == size) {     /* same size: join the node's sibling ring */
+			zmm_free_block_t *next = node->next_free;
+			fb->parent = NULL;
+			fb->prev_free = node;
+			fb->next_free = next;
+			next->prev_free = fb;
+			node->next_free = fb;
+			return;
+		}
+		slot = &node->child[key >> (NUM_BUCKETS - 1)];
+		key <<= 1;
+		if (*slot == NULL) {
+			*slot = fb;
+			fb->parent = slot;
+			fb->prev_free = fb->next_free = fb;
+			return;
+		}
+		node = *slot;
+	}
+}
+
+static void large_unlink(zmm_heap_t *heap, zmm_free_block_t *fb, const char *op)
+{
+	zmm_free_block_t *repl, **rp;
+
+	if (fb->next_free != fb) {                   /* has same-size siblings */
+		zmm_free_block_t *prev = fb->prev_free, *next = fb->next_free;
+		if (ZMM_UNLIKELY(prev->next_free != fb || next->prev_free != fb)) {
+			heap_corrupted(heap, op, fb, "large free block sibling links do not point back at the block");
+		}
+		prev->next_free = next;
+		next->prev_free = prev;
+		if (fb->parent != NULL) {                 /* it was the trie node: a sibling takes its place */
+			if (ZMM_UNLIKELY(*fb->parent != fb)) {
+				heap_corrupted(heap, op, fb, "large free block's parent slot does not point at it");
+			}
+			*fb->parent = next;
+			next->parent = fb->parent;
+			next->child[0] = fb->child[0];
+			next->child[1] = fb->child[1];
+			if (next->child[0]) next->child[0]->parent = &next->child[0];
+			if (next->child[1]) next->child[1]->parent = &next->child[1];
+		}
+		return;
+	}
+
+	if (ZMM_UNLIKELY(fb->parent == NULL || *fb->parent != fb)) {
+		heap_corrupted(heap, op, fb, "large free block's parent slot does not point at it");
+	}
+	if (fb->child[1] || fb->child[0]) {
+		/* replace by a leaf found below it, preferring child[1] */
+		rp = fb->child[1] ? &fb->child[1] : &fb->child[0];
+		repl = *rp;
+		while (repl->child[1] || repl->child[0]) {
+			rp = repl->child[1] ? &repl->child[1] : &repl->child[0];
+			repl = *rp;
+		}
+		*rp = NULL;
+		*fb->parent = repl;
+		repl->parent = fb->parent;
+		repl->child[0] = fb->child[0];
+		repl->child[1] = fb->child[1];
+		if (repl->child[0]) repl->child[0]->parent = &repl->child[0];
+		if (repl->child[1]) repl->child[1]->parent = &repl->child[1];
+	} else {
+		*fb->parent = NULL;
+		if (fb->parent >= &heap->large_roots[0] && fb->parent < &heap->large_roots[NUM_BUCKETS]) {
+			heap->large_bitmap &= ~((uint64_t)1 << (unsigned)(fb->parent - &heap->large_roots[0]));
+		}
+	}
+}
+
+/* Smallest node of a subtree (leftmost path holds it). */
+static zmm_free_block_t *large_subtree_min(zmm_free_block_t *p, zmm_free_block_t *best)
+{
+	for (; p; p = p->child[p->child[0] ? 0 : 1]) {
+		if (best == NULL || BSIZE(&p->info) < BSIZE(&best->info)) {
+			best = p;
+		}
+	}
+	return best;
+}
+
+/* Largest node of a subtree (rightmost path holds it). */
+static size_t large_subtree_max(const zmm_free_block_t *p)
+{
+	size_t best = 0;
+	for (; p; p = p->child[p->child[1] ? 1 : 0]) {
+		if (BSIZE(&p->info) > best) {
+			best = BSIZE(&p->info);
+		}
+	}
+	return best;
+}
+
+/* Best fit: the smallest free large block of at least true_size bytes. Prefers a sibling of the
+ * trie node so the trie is left alone. */
+static zmm_free_block_t *large_search(zmm_heap_t *heap, size_t true_size)
+{
+	unsigned idx = zmm_high_bit(true_size);
+	uint64_t bitmap = heap->large_bitmap >> idx;
+	zmm_free_block_t *p, *best = NULL, *rst = NULL;
+	size_t key;
+
+	if (bitmap == 0) {
+		return NULL;
+	}
+	if (bitmap & 1) {
+		p = heap->large_roots[idx];
+		key = true_size << (NUM_BUCKETS - idx);
+		for (;;) {
+			size_t ps = BSIZE(&p->info);
+			unsigned dir;
+			if (ps == true_size) {
+				return p->next_free;
+			}
+			if (ps > true_size && (best == NULL || ps < BSIZE(&best->info))) {
+				best = p;
+			}
+			dir = (unsigned)(key >> (NUM_BUCKETS - 1));
+			key <<= 1;
+			if (dir == 0 && p->child[1]) {
+				rst = p->child[1];
+			}
+			p = p->child[dir];
+			if (p == NULL) {
+				break;
+			}
+		}
+		best = large_subtree_min(rst, best);
+		if (best) {
+			return best->next_free;
+		}
+	}
+	bitmap >>= 1;
+	if (bitmap == 0) {
+		return NULL;
+	}
+	idx += 1 + zmm_low_bit(bitmap);
+	best = large_subtree_min(heap->large_roots[idx], NULL);
+	return best->next_free;
+}
+
+/*** Rest list ***/
+
+static void rest_link(zmm_heap_t *heap, zmm_free_block_t *fb)
+{
+	zmm_free_block_t *head = &heap->rest_head;
+
+	while (heap->rest_count >= ZMM_HEAP_MAX_REST_BLOCKS) {
+		/* evict the oldest into the ordinary free structures */
+		zmm_free_block_t *old = head->next_free;
+		free_unlink(heap, old, "alloc");
+		free_link(heap, old);
+	}
+	fb->info.size |= F_FLAG;
+	fb->next_free = head;                     /* append at the tail: FIFO */
+	fb->prev_free = head->prev_free;
+	head->prev_free->next_free = fb;
+	head->prev_free = fb;
+	heap->rest_count++;
+	heap->rest_bytes += BSIZE(&fb->info);
+}
+
+/* Exact fit from the newest, else best fit. Only used close to the limit. */
+static zmm_free_block_t *rest_search(zmm_heap_t *heap, size_t true_size)
+{
+	zmm_free_block_t *head = &heap->rest_head, *p, *best = NULL;
+
+	for (p = head->prev_free; p != head; p = p->prev_free) {
+		size_t ps = BSIZE(&p->info);
+		if (ps == true_size) {
+			return p;
+		}
+		if (ps > true_size && (best == NULL || ps < BSIZE(&best->info))) {
+			best = p;
+		}
+	}
+	return best;
+}
+
+/*** Segments ***/
+
+static void segment_link(zmm_heap_t *heap, zmm_segment_t *seg)
+{
+	seg->owner = heap;
+	seg->prev = NULL;
+	seg->next = heap->segments;
+	if (heap->segments) {
+		heap->segments->prev = seg;
+	}
+	heap->segments = seg;
+	heap->real_size += seg->size;
+	if (heap->real_size > heap->real_peak) {
+		heap->real_peak = heap->real_size;
+	}
+	heap->segments_count++;
+	if (heap->segments_count > heap->peak_segments) {
+		heap->peak_segments = heap->segments_count;
+	}
+}
+
+static void segment_unlink(zmm_heap_t *heap, zmm_segment_t *seg)
+{
+	if (seg->prev) {
+		seg->prev->next = seg->next;
+	} else {
+		heap->segments = seg->next;
+	}
+	if (seg->next) {
+		seg->next->prev = seg->prev;
+	}
+	heap->real_size -= seg->size;
+	heap->segments_count--;
+}
+
+static void segment_release(zmm_heap_t *heap, zmm_segment_t *seg)
+{
+	segment_unlink(heap, seg);
+	free(seg->starts);
+	seg->starts = NULL;
+	seg->starts_len = 0;
+	seg->owner = NULL;
+	heap->counters.segments_released++;
+	zmm_storage_segment_free(heap->storage, seg);
+}
+
+/* Lays out an empty segment: one free-able block spanning the usable area (returned, not linked), and
+ * the guard. */
+static zmm_block_t *segment_format(zmm_segment_t *seg)
+{
+	zmm_block_t *b = (zmm_block_t *)((char *)seg + SEG_HDR);
+	size_t bs = seg->size - SEG_HDR - HDR;
+	zmm_block_t *guard = AT(b, bs);
+
+	memset(seg->starts, 0, seg->starts_len);
+	b->prev = T_GUARD;
+	guard->size = HDR | T_GUARD;
+	set_block(b, bs, T_FREE);
+	start_set(seg, b);
+	return b;
+}
+
+/* Takes a new segment of size bytes. Returns NULL after the limit or oom hook said so. */
+static zmm_segment_t *segment_new(zmm_heap_t *heap, size_t size, size_t request, int *retry)
+{
+	zmm_segment_t *seg;
+
+	*retry = 0;
+	if (ZMM_UNLIKELY(heap->real_size + size > heap->limit || heap->real_size + size < heap->real_size)) {
+		if (heap->cached) {
+			zmm_heap_flush_cache(heap);
+			*retry = 1;
+			return NULL;
+		}
+		if (heap->hooks.limit == NULL || heap->hooks.limit(heap->hooks.ctx, heap, request, size) == ZMM_LIMIT_FAIL) {
+			heap->counters.limit_refusals++;
+			return NULL;
+		}
+	}
+	seg = zmm_storage_segment_alloc(heap->storage, size);
+	if (seg) {
+		seg->starts_len = starts_bytes(size);
+		seg->starts = (uint64_t *)calloc(1, seg->starts_len);
+		if (seg->starts == NULL) {
+			zmm_storage_segment_free(heap->storage, seg);
+			seg = NULL;
+		}
+	}
+	if (seg == NULL) {
+		if (heap->cached) {
+			zmm_heap_flush_cache(heap);
+			*retry = 1;
+			return NULL;
+		}
+		if (heap->hooks.oom) {
+			heap->hooks.oom(heap->hooks.ctx, heap, request, size);
+		}
+		return NULL;
+	}
+	heap->counters.segments_allocated++;
+	segment_link(heap, seg);
+	return seg;
+}
+
+/*** Allocation ***/
+
+static inline size_t true_size_of(const zmm_heap_t *heap, size_t size)
+{
+	size_t t = size + heap->extra + HDR + ZMM_HEAP_ALIGNMENT - 1;
+	if (ZMM_UNLIKELY(t < size)) {
+		return 0;                              /* overflow */
+	}
+	t &= ~(size_t)(ZMM_HEAP_ALIGNMENT - 1);
+	return t < MIN_BLOCK ? MIN_BLOCK : t;
+}
+
+/* Marks b (a FREE block already unlinked, of bs bytes) USED with true_size bytes; the tail, if big
+ * enough, becomes a free block (in the rest list when to_rest). */
+static void block_take(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b, size_t bs, size_t true_size, int to_rest)
+{
+	size_t rem = bs - true_size;
+
+	if (rem >= MIN_BLOCK) {
+		zmm_block_t *r = AT(b, true_size);
+		set_block(b, true_size, T_USED);
+		set_block(r, rem, T_FREE);
+		start_set(seg, r);
+		if (to_rest) {
+			rest_link(heap, (zmm_free_block_t *)r);
+		} else {
+			free_link(heap, (zmm_free_block_t *)r);
+		}
+		bs = true_size;
+	} else {
+		set_block(b, bs, T_USED);
+	}
+	heap->size += bs;
+	if (heap->size > heap->peak) {
+		heap->peak = heap->size;
+	}
+}
+
+static inline void *block_hand_out(zmm_heap_t *heap, zmm_block_t *b, size_t size)
+{
+	if (ZMM_UNLIKELY(heap->extra)) {
+		prot_write(heap, b, size);
+	}
+	return PAYLOAD(b);
+}
+
+/* The slow path for every request the cache could not serve. */
+static void *alloc_slow(zmm_heap_t *heap, size_t size, size_t true_size)
+{
+	zmm_free_block_t *fb;
+	zmm_segment_t *seg;
+	size_t usable = heap->segment_size - SEG_HDR - HDR;
+	int retry;
+
+	if (ZMM_UNLIKELY(true_size == 0)) {
+		if (heap->hooks.oom) {
+			heap->hooks.oom(heap->hooks.ctx, heap, size, (size_t)-1);
+		}
+		return NULL;
+	}
+again:
+	if (true_size < MAX_SMALL) {
+		uint64_t bits = heap->free_bitmap >> BUCKET_OF(true_size);
+		if (bits) {
+			unsigned idx = BUCKET_OF(true_size) + zmm_low_bit(bits);
+			fb = heap->small_heads[idx].prev_free;      /* the oldest: FIFO */
+			heap->counters.small_list_hits++;
+			goto found;
+		}
+	}
+	fb = large_search(heap, true_size);
+	if (fb) {
+		heap->counters.large_search_hits++;
+		goto found;
+	}
+	if (heap->rest_count && heap->limit != ZMM_HEAP_NO_LIMIT && heap->real_size + heap->segment_size >= heap->limit) {
+		fb = rest_search(heap, true_size);
+		if (fb) {
+			heap->counters.rest_hits++;
+			goto found;
+		}
+	}
+
+	/* a new segment */
+	if (true_size > usable) {
+		size_t segsize = (true_size + SEG_HDR + HDR + heap->segment_size - 1) & ~(heap->segment_size - 1);
+		if (segsize < true_size) {                  /* overflow */
+			if (heap->hooks.oom) {
+				heap->hooks.oom(heap->hooks.ctx, heap, size, (size_t)-1);
+			}
+			return NULL;
+		}
+		seg = segment_new(heap, segsize, size, &retry);
+		if (seg == NULL) {
+			if (retry) goto again;
+			return NULL;
+		}
+		heap->counters.huge_allocs++;
+		{
+			zmm_block_t *b = segment_format(seg);
+			block_take(heap, seg, b, BSIZE(b), true_size, 1);
+			return block_hand_out(heap, b, size);
+		}
+	}
+	seg = segment_new(heap, heap->segment_size, size, &retry);
+	if (seg == NULL) {
+		if (retry) goto again;
+		return NULL;
+	}
+	{
+		zmm_block_t *b = segment_format(seg);
+		block_take(heap, seg, b, BSIZE(b), true_size, 0);
+		return block_hand_out(heap, b, size);
+	}
+
+found:
+	{
+		zmm_block_t *b = &fb->info;
+		size_t bs = BSIZE(b);
+		seg = zmm_storage_find(heap->storage, b);
+		if (ZMM_UNLIKELY(seg == NULL || seg->owner != heap || !start_test(seg, b) || (b->size & T_MASK) != T_FREE
+		                 || AT(b, bs)->prev != (b->size & ~F_FLAG))) {
+			heap_corrupted(heap, "alloc", b, "a block taken from the free lists is not a consistent free block");
+		}
+		free_unlink(heap, fb, "alloc");
+		block_take(heap, seg, b, bs, true_size, 0);
+		return block_hand_out(heap, b, size);
+	}
+}
+
+void *zmm_heap_alloc(zmm_heap_t *heap, size_t size)
+{
+	size_t req = size + heap->extra;
+
+	if (ZMM_LIKELY(req <= ZMM_HEAP_MAX_SMALL_REQUEST && req >= size)) {
+		size_t k = (req + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT;
+		unsigned idx = (unsigned)(k > 2 ? k - 2 : 0);
+		zmm_free_block_t *fb = heap->cache[idx];
+
+		if (ZMM_LIKELY(fb != NULL)) {
+			heap->cache[idx] = fb->prev_free;
+			fb->info.size &= ~F_FLAG;
+			heap->cached -= BUCKET_SIZE(idx);
+			heap->cached_blocks--;
+			heap->cache_hits[idx]++;
+			return block_hand_out(heap, &fb->info, size);
+		}
+		heap->cache_misses[idx]++;
+		return alloc_slow(heap, size, BUCKET_SIZE(idx));
+	}
+	heap->large_allocs++;
+	return alloc_slow(heap, size, true_size_of(heap, size));
+}
+
+/*** Free ***/
+
+/* The containing block of an address inside a segment's block area (error path only): the last
+ * block start at or before it. */
+static ZMM_COLD zmm_block_t *containing_block(const zmm_segment_t *seg, const void *addr)
+{
+	size_t o = seg_off(seg, addr) >> 3;
+	size_t w = o >> 6;
+	uint64_t bits = seg->starts[w] & (((uint64_t)2 << (o & 63)) - 1);
+
+	for (;;) {
+		if (bits) {
+			return (zmm_block_t *)((char *)seg + ((w * 64 + zmm_high_bit(bits)) << 3));
+		}
+		if (w == 0) {
+			return NULL;
+		}
+		bits = seg->starts[--w];
+	}
+}
+
+/* Explains why ptr is not a live block, through the error hook. */
+static ZMM_COLD void report_invalid(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, const char *op)
+{
+	char *base = (char *)seg;
+	zmm_block_t *b = BLOCK_OF(ptr);
+	size_t off = seg_off(seg, ptr);
+
+	if (((uintptr_t)ptr & (ZMM_HEAP_ALIGNMENT - 1)) == 0
+	    && (char *)b >= base + SEG_HDR && (char *)b + MIN_BLOCK <= base + seg->size - HDR
+	    && start_test(seg, b)) {
+		size_t bs = BSIZE(b);
+		if ((b->size & T_MASK) == T_FREE) {
+			heap_report(heap, ZMM_ERROR_DOUBLE_FREE, 0, op, ptr, seg, bs, 0,
+			            "%s of %p (offset %zu of a %zu-byte segment): double free of a %zu-byte block that is already free",
+			            op, ptr, off, seg->size, bs);
+		} else if (b->size & F_FLAG) {
+			heap_report(heap, ZMM_ERROR_CACHED_FREE, 0, op, ptr, seg, bs, 0,
+			            "%s of %p (offset %zu of a %zu-byte segment): double free of a %zu-byte block that is in the cache",
+			            op, ptr, off, seg->size, bs);
+		} else {
+			heap_report(heap, ZMM_ERROR_HEADER_DAMAGED, 0, op, ptr, seg, bs, HDR,
+			            "%s of %p (offset %zu of a %zu-byte segment): the block header is damaged "
+			            "(size word 0x%zx does not match the next block's tag)",
+			            op, ptr, off, seg->size, b->size);
+		}
+		return;
+	}
+	if ((char *)ptr >= base + SEG_HDR + HDR && (char *)ptr < base + seg->size - HDR) {
+		zmm_block_t *c = containing_block(seg, ptr);
+		if (c) {
+			size_t cs = BSIZE(c);
+			int is_free = (c->size & T_MASK) == T_FREE;
+			heap_report(heap, is_free ? ZMM_ERROR_DOUBLE_FREE : ZMM_ERROR_INTERIOR_POINTER, 0, op, ptr, seg, cs, 0,
+			            "%s of %p (offset %zu of a %zu-byte segment): not the start of a block; it points %zu bytes "
+			            "into the payload of a %s %zu-byte block at offset %zu%s",
+			            op, ptr, off, seg->size, (size_t)((char *)ptr - (char *)PAYLOAD(c)),
+			            is_free ? "free" : ((c->size & F_FLAG) ? "cached" : "used"), cs, seg_off(seg, c),
+			            is_free ? " (a double free of a block that was merged, or a stale pointer)" : "");
+			return;
+		}
+	}
+	heap_report(heap, ZMM_ERROR_INTERIOR_POINTER, 0, op, ptr, seg, 0, 0,
+	            "%s of %p (offset %zu of a %zu-byte segment): not a block of the heap (segment header or guard area)",
+	            op, ptr, off, seg->size);
+}
+
+/* Is b a live (USED, not cached) block of seg whose tags agree? */
+static inline int block_is_live(const zmm_segment_t *seg, const zmm_block_t *b)
+{
+	const char *base = (const char *)seg;
+
+	if (ZMM_UNLIKELY(((uintptr_t)b & (ZMM_HEAP_ALIGNMENT - 1)) != 0
+	                 || (const char *)b < base + SEG_HDR || (const char *)b + MIN_BLOCK > base + seg->size - HDR)) {
+		return 0;
+	}
+	if (ZMM_UNLIKELY(!start_test(seg, b) || (b->size & (T_MASK | F_FLAG)) != T_USED)) {
+		return 0;
+	}
+	if (ZMM_UNLIKELY(BSIZE(b) > (size_t)(base + seg->size - HDR - (const char *)b) || AT(b, BSIZE(b))->prev != b->size)) {
+		return 0;
+	}
+	return 1;
+}
+
+/* Frees a live block for real: merge, release an empty segment, or link. */
+static void block_release(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b)
+{
+	size_t bs = BSIZE(b);
+	zmm_block_t *next = AT(b, bs);
+
+	heap->size -= bs;
+	if ((next->size & T_MASK) == T_FREE) {
+		free_unlink(heap, (zmm_free_block_t *)next, "free");
+		start_clear(seg, next);
+		bs += BSIZE(next);
+	}
+	if ((b->prev & T_USED) == 0) {
+		zmm_block_t *prev = (zmm_block_t *)((char *)b - (b->prev & SIZE_MASK));
+		if (ZMM_UNLIKELY(!start_test(seg, prev) || (prev->size & ~F_FLAG) != b->prev)) {
+			heap_corrupted(heap, "free", b, "the previous block's header does not match this block's prev tag");
+		}
+		free_unlink(heap, (zmm_free_block_t *)prev, "free");
+		start_clear(seg, b);
+		bs += BSIZE(prev);
+		b = prev;
+	}
+	if (is_first_block(seg, b) && is_guard(AT(b, bs))) {
+		segment_release(heap, seg);
+		return;
+	}
+	set_block(b, bs, T_FREE);
+	free_link(heap, (zmm_free_block_t *)b);
+}
+
+int zmm_heap_free(zmm_heap_t *heap, void *ptr)
+{
+	zmm_segment_t *seg;
+	zmm_heap_t *owner;
+	zmm_block_t *b;
+	size_t bs;
+
+	if (ptr == NULL) {
+		return ZMM_FREE_OK;
+	}
+	seg = zmm_storage_find(heap->storage, ptr);
+	if (seg == NULL) {
+		return ZMM_FREE_FOREIGN;
+	}
+	owner = (zmm_heap_t *)seg->owner;
+	b = BLOCK_OF(ptr);
+	if (ZMM_UNLIKELY(!block_is_live(seg, b))) {
+		report_invalid(owner, seg, ptr, "free");
+		return ZMM_FREE_INVALID;
+	}
+	bs = BSIZE(b);
+	if (ZMM_UNLIKELY(owner->extra)) {
+		size_t req = prot_requested(owner, b);
+		if (prot_verify(owner, seg, b, "free") == 1) {
+			return ZMM_FREE_INVALID;           /* header damaged: do not trust it, leave the block */
+		}
+		memset(PAYLOAD(b), 0x5A, req == (size_t)-1 ? 0 : req);
+	}
+	owner->counters.frees++;
+	if (bs < MAX_SMALL && owner->cached < owner->cache_limit) {
+		unsigned idx = BUCKET_OF(bs);
+		zmm_free_block_t *fb = (zmm_free_block_t *)b;
+		b->size |= F_FLAG;
+		fb->prev_free = owner->cache[idx];
+		owner->cache[idx] = fb;
+		owner->cached += bs;
+		owner->cached_blocks++;
+		return ZMM_FREE_OK;
+	}
+	block_release(owner, seg, b);
+	return ZMM_FREE_OK;
+}
+
+/*** Realloc ***/
+
+/* Is b the only block of its segment apart from a free tail (a whole-segment block)? */
+static inline int is_whole_segment(const zmm_segment_t *seg, const zmm_block_t *b)
+{
+	const zmm_block_t *next = AT(b, BSIZE(b));
+	return is_first_block(seg, b)
+	       && (is_guard(next) || ((next->size & T_MASK) == T_FREE && is_guard(AT(next, BSIZE(next)))));
+}
+
+/* Resizes the segment of a whole-segment block b (see is_whole_segment) so that b gets true_size
+ * bytes; the tail goes to the rest list. Returns the block (maybe moved), or NULL with everything
+ * unchanged (*retry set when the cache was flushed to make room: the caller starts over). */
+static zmm_block_t *segment_resize(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b, size_t true_size,
+                                   size_t request, int *retry)
+{
+	size_t old_seg = seg->size, orig = BSIZE(b);
+	size_t new_seg = (true_size + SEG_HDR + HDR + heap->segment_size - 1) & ~(heap->segment_size - 1);
+	zmm_block_t *next = AT(b, orig);
+	int next_free = !is_guard(next), next_rest = next_free && (next->size & F_FLAG);
+	zmm_segment_t *moved;
+	size_t nlen, area, rem;
+
+	*retry = 0;
+	if (new_seg < true_size) {
+		if (heap->hooks.oom) heap->hooks.oom(heap->hooks.ctx, heap, request, (size_t)-1);
+		return NULL;
+	}
+	if (new_seg > old_seg && (heap->real_size + (new_seg - old_seg) > heap->limit)) {
+		if (heap->cached) {
+			zmm_heap_flush_cache(heap);
+			*retry = 1;
+			return NULL;
+		}
+		if (heap->hooks.limit == NULL
+		    || heap->hooks.limit(heap->hooks.ctx, heap, request, new_seg - old_seg) == ZMM_LIMIT_FAIL) {
+			heap->counters.limit_refusals++;
+			return NULL;
+		}
+	}
+	nlen = starts_bytes(new_seg);
+	if (nlen > seg->starts_len) {
+		uint64_t *ns = (uint64_t *)realloc(seg->starts, nlen);
+		if (ns == NULL) {
+			if (heap->hooks.oom) heap->hooks.oom(heap->hooks.ctx, heap, request, new_seg);
+			return NULL;
+		}
+		seg->starts = ns;
+		seg->starts_len = nlen;
+	}
+	if (next_free) {
+		free_unlink(heap, (zmm_free_block_t *)next, "realloc");
+	}
+	moved = zmm_storage_segment_realloc(heap->storage, seg, new_seg);
+	if (moved == NULL) {
+		if (next_free) {
+			if (next_rest) rest_link(heap, (zmm_free_block_t *)next); else free_link(heap, (zmm_free_block_t *)next);
+		}
+		if (heap->hooks.oom) heap->hooks.oom(heap->hooks.ctx, heap, request, new_seg);
+		return NULL;
+	}
+	if (moved != seg) {
+		if (moved->prev) moved->prev->next = moved; else heap->segments = moved;
+		if (moved->next) moved->next->prev = moved;
+		seg = moved;
+		b = (zmm_block_t *)((char *)seg + SEG_HDR);
+	}
+	heap->real_size = heap->real_size - old_seg + new_seg;
+	if (heap->real_size > heap->real_peak) {
+		heap->real_peak = heap->real_size;
+	}
+	/* the segment now holds b and maybe a tail: rebuild its start bits and guard */
+	memset(seg->starts, 0, seg->starts_len);
+	start_set(seg, b);
+	area = new_seg - SEG_HDR - HDR;
+	b->prev = T_GUARD;
+	AT(b, area)->size = HDR | T_GUARD;
+	heap->size -= orig;
+	rem = area - true_size;
+	if (rem >= MIN_BLOCK) {
+		zmm_block_t *r = AT(b, true_size);
+		set_block(b, true_size, T_USED);
+		set_block(r, rem, T_FREE);
+		start_set(seg, r);
+		rest_link(heap, (zmm_free_block_t *)r);
+		heap->size += true_size;
+	} else {
+		set_block(b, area, T_USED);
+		heap->size += area;
+	}
+	if (heap->size > heap->peak) {
+		heap->peak = heap->size;
+	}
+	return b;
+}
+
+static size_t payload_bytes(const zmm_heap_t *heap, const zmm_block_t *b)
+{
+	if (heap->extra) {
+		size_t req = prot_requested(heap, b);
+		return req == (size_t)-1 ? 0 : req;
+	}
+	return BSIZE(b) - HDR;
+}
+
+void *zmm_heap_realloc(zmm_heap_t *heap, void *ptr, size_t size)
+{
+	zmm_segment_t *seg;
+	zmm_heap_t *owner;
+	zmm_block_t *b, *next;
+	size_t orig, true_size;
+	void *np;
+
+	if (ptr == NULL) {
+		return zmm_heap_alloc(heap, size);
+	}
+	seg = zmm_storage_find(heap->storage, ptr);
+	if (seg == NULL) {
+		heap_report(heap, ZMM_ERROR_FOREIGN_POINTER, 0, "realloc", ptr, NULL, 0, 0,
+		            "realloc of %p: the pointer is not in any segment of this heap's storage", ptr);
+		return zmm_heap_alloc(heap, size);
+	}
+	owner = (zmm_heap_t *)seg->owner;
+	b = BLOCK_OF(ptr);
+	if (ZMM_UNLIKELY(!block_is_live(seg, b))) {
+		report_invalid(owner, seg, ptr, "realloc");
+		return zmm_heap_alloc(heap, size);
+	}
+	if (ZMM_UNLIKELY(owner->extra) && prot_verify(owner, seg, b, "realloc") == 1) {
+		return zmm_heap_alloc(heap, size);
+	}
+	heap->counters.reallocs++;
+	if (owner != heap) {
+		/* a block of the other epoch's heap: move it into this one */
+		size_t keep = payload_bytes(owner, b);
+		np = zmm_heap_alloc(heap, size);
+		if (np) {
+			memcpy(np, ptr, keep < size ? keep : size);
+			zmm_heap_free(owner, ptr);
+		}
+		return np;
+	}
+	orig = BSIZE(b);
+	true_size = true_size_of(heap, size);
+	if (ZMM_UNLIKELY(true_size == 0)) {
+		if (heap->hooks.oom) heap->hooks.oom(heap->hooks.ctx, heap, size, (size_t)-1);
+		return NULL;
+	}
+	next = AT(b, orig);
+
+	if (true_size <= orig) {
+		/* shrink: a huge whole-segment block gives segment space back through storage */
+		if (orig > heap->segment_size - SEG_HDR - HDR && is_whole_segment(seg, b)) {
+			size_t new_seg = (true_size + SEG_HDR + HDR + heap->segment_size - 1) & ~(heap->segment_size - 1);
+			if (new_seg < seg->size) {
+				int retry;
+				zmm_block_t *nb = segment_resize(heap, seg, b, true_size, size, &retry);
+				if (nb) {
+					return block_hand_out(heap, nb, size);
+				}
+				/* storage could not shrink it: shrink in place below */
+			}
+		}
+		if (orig - true_size >= MIN_BLOCK) {
+			zmm_block_t *r = AT(b, true_size);
+			size_t rem = orig - true_size;
+			if ((next->size & T_MASK) == T_FREE) {
+				free_unlink(heap, (zmm_free_block_t *)next, "realloc");
+				start_clear(seg, next);
+				rem += BSIZE(next);
+			}
+			set_block(b, true_size, T_USED);
+			set_block(r, rem, T_FREE);
+			start_set(seg, r);
+			free_link(heap, (zmm_free_block_t *)r);
+			heap->size -= orig - true_size;
+		}
+		return block_hand_out(heap, b, size);
+	}
+
+	/* grow, small target: swap with a cached block (PHP 5's cache swap) */
+	if (true_size < MAX_SMALL && orig < MAX_SMALL && heap->cache[BUCKET_OF(true_size)]) {
+		unsigned idx = BUCKET_OF(true_size), oidx = BUCKET_OF(orig);
+		zmm_free_block_t *fb = heap->cache[idx];
+		size_t keep = payload_bytes(heap, b);
+		heap->cache[idx] = fb->prev_free;
+		fb->info.size &= ~F_FLAG;
+		heap->cache_hits[idx]++;
+		heap->counters.frees++;
+		memcpy(PAYLOAD(&fb->info), ptr, keep);
+		if (heap->extra) {
+			memset(ptr, 0x5A, keep);
+		}
+		b->size |= F_FLAG;
+		((zmm_free_block_t *)b)->prev_free = heap->cache[oidx];
+		heap->cache[oidx] = (zmm_free_block_t *)b;
+		heap->cached = heap->cached - true_size + orig;
+		return block_hand_out(heap, &fb->info, size);
+	}
+
+	/* grow in place into a free next block */
+	if ((next->size & T_MASK) == T_FREE && orig + BSIZE(next) >= true_size) {
+		size_t total = orig + BSIZE(next);
+		int to_rest = is_first_block(seg, b) && is_guard(AT(next, BSIZE(next)));
+		free_unlink(heap, (zmm_free_block_t *)next, "realloc");
+		start_clear(seg, next);
+		heap->size -= orig;
+		block_take(heap, seg, b, total, true_size, to_rest);
+		return block_hand_out(heap, b, size);
+	}
+
+	/* grow a whole-segment block through storage (mremap) */
+	if (is_whole_segment(seg, b)) {
+		int retry;
+		zmm_block_t *nb = segment_resize(heap, seg, b, true_size, size, &retry);
+		if (nb) {
+			return block_hand_out(heap, nb, size);
+		}
+		if (retry) {
+			/* the cache was flushed to make room: start over, the neighbourhood may have changed */
+			heap->counters.reallocs--;
+			return zmm_heap_realloc(heap, ptr, size);
+		}
+		return NULL;
+	}
+
+	/* move: counted as one alloc and one free besides the realloc */
+	np = zmm_heap_alloc(heap, size);
+	if (np == NULL) {
+		return NULL;
+	}
+	{
+		size_t keep = payload_bytes(heap, b);
+		memcpy(np, ptr, keep < size ? keep : size);
+	}
+	zmm_heap_free(heap, ptr);
+	return np;
+}
+
+size_t zmm_heap_block_size(zmm_heap_t *heap, const void *ptr)
+{
+	zmm_segment_t *seg = zmm_storage_find(heap->storage, ptr);
+	const zmm_block_t *b;
+
+	if (seg == NULL || ptr == NULL) {
+		return 0;
+	}
+	b = BLOCK_OF(ptr);
+	if (!block_is_live(seg, b)) {
+		return 0;
+	}
+	return payload_bytes((zmm_heap_t *)seg->owner, b);
+}
+
+/*** Cache flush, gc, reset ***/
+
+size_t zmm_heap_flush_cache(zmm_heap_t *heap)
+{
+	size_t flushed = heap->cached;
+	unsigned i;
+
+	for (i = 0; i < NUM_BUCKETS; i++) {
+		zmm_free_block_t *fb = heap->cache[i];
+		heap->cache[i] = NULL;
+		while (fb) {
+			zmm_free_block_t *nx = fb->prev_free;
+			zmm_segment_t *seg = zmm_storage_find(heap->storage, fb);
+			if (ZMM_UNLIKELY(seg == NULL || (fb->info.size & (T_MASK | F_FLAG)) != (T_USED | F_FLAG))) {
+				heap_corrupted(heap, "gc", fb, "a cached block is not marked as cached");
+			}
+			fb->info.size &= ~F_FLAG;
+			heap->cached -= BSIZE(&fb->info);
+			heap->cached_blocks--;
+			block_release(heap, seg, &fb->info);
+			fb = nx;
+		}
+	}
+	return flushed;
+}
+
+void zmm_heap_set_cache_limit(zmm_heap_t *heap, size_t cache_limit)
+{
+	heap->cache_limit = cache_limit;
+	heap->options.cache_limit = cache_limit;
+	if (heap->cached > cache_limit) {
+		zmm_heap_flush_cache(heap);
+	}
+}
+
+size_t zmm_heap_gc(zmm_heap_t *heap)
+{
+	size_t before = heap->real_size;
+	size_t pooled = zmm_storage_pool_bytes(heap->storage);
+
+	zmm_heap_flush_cache(heap);
+	zmm_storage_compact(heap->storage);
+	return (before - heap->real_size) + pooled;
+}
+
+static void lists_init(zmm_heap_t *heap)
+{
+	unsigned i;
+
+	memset(heap->cache, 0, sizeof(heap->cache));
+	for (i = 0; i < NUM_BUCKETS; i++) {
+		heap->small_heads[i].prev_free = heap->small_heads[i].next_free = &heap->small_heads[i];
+		heap->large_roots[i] = NULL;
+	}
+	heap->rest_head.prev_free = heap->rest_head.next_free = &heap->rest_head;
+	heap->free_bitmap = heap->large_bitmap = 0;
+	heap->rest_count = heap->rest_bytes = 0;
+	heap->cached = heap->cached_blocks = 0;
+}
+
+void zmm_heap_reset(zmm_heap_t *heap, size_t keep_segments)
+{
+	zmm_segment_t *seg = heap->segments, *keep = NULL;
+	size_t kept = 0;
+
+	while (seg) {
+		zmm_segment_t *nx = seg->next;
+		if (kept < keep_segments && seg->size == heap->segment_size) {
+			seg->next = keep;
+			keep = seg;
+			kept++;
+		} else {
+			heap->counters.segments_released++;
+			free(seg->starts);
+			seg->starts = NULL;
+			seg->owner = NULL;
+			zmm_storage_segment_free(heap->storage, seg);
+		}
+		seg = nx;
+	}
+	lists_init(heap);
+	heap->segments = NULL;
+	heap->segments_count = 0;
+	heap->real_size = 0;
+	heap->real_peak = 0;
+	heap->size = heap->peak = 0;
+	heap->peak_segments = 0;
+	while (keep) {
+		zmm_segment_t *nx = keep->next;
+		zmm_block_t *b;
+		segment_link(heap, keep);
+		b = segment_format(keep);
+		free_link(heap, (zmm_free_block_t *)b);
+		keep = nx;
+	}
+}
+
+/*** Lifecycle ***/
+
+void zmm_heap_options_default(zmm_heap_options_t *opts)
+{
+	opts->cache_limit = ZMM_HEAP_CACHE_DEFAULT;
+	opts->protection = 0;
+	opts->limit = ZMM_HEAP_NO_LIMIT;
+}
+
+static uint64_t heap_secret(const void *seed)
+{
+	uint64_t s = (uint64_t)(uintptr_t)seed ^ (uint64_t)(uintptr_t)&heap_secret;
+	FILE *f = fopen("/dev/urandom", "rb");
+	if (f) {
+		uint64_t r;
+		if (fread(&r, sizeof(r), 1, f) == 1) {
+			s ^= r;
+		}
+		fclose(f);
+	}
+	s = prot_mix(s);
+	return s ? s : 0x9e3779b97f4a7c15ULL;
+}
+
+zmm_heap_t *zmm_heap_create(zmm_storage_t *storage, const zmm_heap_options_t *opts, const zmm_heap_hooks_t *hooks)
+{
+	zmm_heap_t *heap = (zmm_heap_t *)calloc(1, sizeof(*heap));
+
+	if (heap == NULL) {
+		return NULL;
+	}
+	if (opts) {
+		heap->options = *opts;
+	} else {
+		zmm_heap_options_default(&heap->options);
+	}
+	if (hooks) {
+		heap->hooks = *hooks;
+	}
+	heap->storage = storage;
+	heap->segment_size = storage->alignment;
+	heap->cache_limit = heap->options.cache_limit;
+	heap->limit = heap->options.limit;
+	heap->extra = heap->options.protection ? ZMM_HEAP_PROTECTION_EXTRA : 0;
+	heap->secret = heap->options.protection ? heap_secret(heap) : 0;
+	lists_init(heap);
+	return heap;
+}
+
+void zmm_heap_destroy(zmm_heap_t *heap)
+{
+	if (heap == NULL) {
+		return;
+	}
+	zmm_heap_reset(heap, 0);
+	free(heap);
+}
+
+/*** Accounting ***/
+
+size_t zmm_heap_true_size(const zmm_heap_t *heap, size_t size)
+{
+	return true_size_of(heap, size);
+}
+
+int zmm_heap_bucket_index(size_t true_size)
+{
+	if (true_size < MIN_BLOCK || true_size >= MAX_SMALL || (true_size & (ZMM_HEAP_ALIGNMENT - 1))) {
+		return -1;
+	}
+	return (int)BUCKET_OF(true_size);
+}
+
+static size_t largest_free(const zmm_heap_t *heap)
+{
+	size_t best = 0;
+	const zmm_free_block_t *p;
+
+	if (heap->large_bitmap) {
+		best = large_subtree_max(heap->large_roots[zmm_high_bit(heap->large_bitmap)]);
+	} else if (heap->free_bitmap) {
+		best = BUCKET_SIZE(zmm_high_bit(heap->free_bitmap));
+	}
+	for (p = heap->rest_head.next_free; p != &heap->rest_head; p = p->next_free) {
+		if (BSIZE(&p->info) > best) {
+			best = BSIZE(&p->info);
+		}
+	}
+	return best;
+}
+
+void zmm_heap_summary(const zmm_heap_t *heap, zmm_heap_summary_t *out)
+{
+	out->size = heap->size;
+	out->peak = heap->peak;
+	out->real_size = heap->real_size;
+	out->real_peak = heap->real_peak;
+	out->cached = heap->cached;
+	out->cached_blocks = heap->cached_blocks;
+	out->cache_limit = heap->cache_limit;
+	out->limit = heap->limit;
+	out->segments = heap->segments_count;
+	out->peak_segments = heap->peak_segments;
+	out->segment_size = heap->segment_size;
+	out->free_bytes = heap->real_size - heap->size - heap->segments_count * (SEG_HDR + HDR);
+	out->largest_free_block = largest_free(heap);
+	out->rest_blocks = heap->rest_count;
+	out->rest_bytes = heap->rest_bytes;
+	out->protection = heap->extra != 0;
+}
+
+void zmm_heap_counters(const zmm_heap_t *heap, zmm_heap_counters_t *out)
+{
+	unsigned i;
+
+	*out = heap->counters;
+	out->cache_hits = out->cache_misses = 0;
+	for (i = 0; i < NUM_BUCKETS; i++) {
+		out->cache_hits += heap->cache_hits[i];
+		out->cache_misses += heap->cache_misses[i];
+	}
+	out->allocs = out->cache_hits + out->cache_misses + heap->large_allocs;
+}
+
+size_t zmm_heap_usage(const zmm_heap_t *heap)
+{
+	return heap->size - heap->cached;
+}
+
+void zmm_heap_reset_peak(zmm_heap_t *heap)
+{
+	heap->peak = heap->size - heap->cached;
+	heap->real_peak = heap->real_size;
+}
+
+void zmm_heap_set_limit(zmm_heap_t *heap, size_t limit)
+{
+	heap->limit = limit;
+	heap->options.limit = limit;
+}
+
+zmm_storage_t *zmm_heap_storage(const zmm_heap_t *heap)
+{
+	return heap->storage;
+}
+
+const zmm_heap_options_t *zmm_heap_get_options(const zmm_heap_t *heap)
+{
+	return &heap->options;
+}
+
+/*** Statistics snapshot ***/
+
+static void segment_walk_stats(const zmm_segment_t *seg, zmm_segment_stats_t *row)
+{
+	const zmm_block_t *b = (const zmm_block_t *)((const char *)seg + SEG_HDR);
+	const char *end = (const char *)seg + seg->size - HDR;
+
+	memset(row, 0, sizeof(*row));
+	row->size = seg->size;
+	row->overhead = SEG_HDR + HDR;
+	while ((const char *)b < end) {
+		size_t bs = BSIZE(b);
+		if (bs < MIN_BLOCK || bs > (size_t)(end - (const char *)b)) {
+			break;                             /* damaged: zmm_heap_check says where */
+		}
+		row->blocks++;
+		if ((b->size & T_MASK) == T_FREE) {
+			row->free += bs;
+			row->free_blocks++;
+			if (bs > row->largest_free_block) {
+				row->largest_free_block = bs;
+			}
+		} else {
+			row->used += bs;
+		}
+		b = AT(b, bs);
+	}
+}
+
+static void large_count(const zmm_free_block_t *node, zmm_large_stats_t *row)
+{
+	const zmm_free_block_t *s;
+
+	if (node == NULL) {
+		return;
+	}
+	s = node;
+	do {
+		row->free_blocks++;
+		row->free_bytes += BSIZE(&s->info);
+		s = s->next_free;
+	} while (s != node);
+	large_count(node->child[0], row);
+	large_count(node->child[1], row);
+}
+
+int zmm_heap_stats(const zmm_heap_t *heap, zmm_heap_stats_t *out, int limited)
+{
+	unsigned i;
+	size_t classes;
+
+	memset(out, 0, sizeof(*out));
+	zmm_heap_summary(heap, &out->summary);
+	zmm_heap_counters(heap, &out->counters);
+	if (limited) {
+		return 0;
+	}
+	for (i = 0; i < NUM_BUCKETS; i++) {
+		zmm_bucket_stats_t *row = &out->buckets[i];
+		const zmm_free_block_t *p;
+		size_t bs = BUCKET_SIZE(i);
+		size_t base = HDR + heap->extra;
+		row->block_size = bs;
+		if (bs < base) {
+			row->min_request = 1;                 /* unreachable with protection: empty range */
+			row->max_request = 0;
+		} else {
+			row->max_request = bs - base;
+			row->min_request = (i > 0 && BUCKET_SIZE(i - 1) >= base) ? BUCKET_SIZE(i - 1) - base + 1 : 0;
+		}
+		for (p = heap->small_heads[i].next_free; p != &heap->small_heads[i]; p = p->next_free) {
+			row->free_blocks++;
+		}
+		for (p = heap->cache[i]; p; p = p->prev_free) {
+			row->cached_blocks++;
+		}
+		row->cache_hits = heap->cache_hits[i];
+		row->cache_misses = heap->cache_misses[i];
+	}
+	classes = zmm_high_bit(heap->segment_size) + 1;
+	if (heap->large_bitmap && zmm_high_bit(heap->large_bitmap) + 1 > classes) {
+		classes = zmm_high_bit(heap->large_bitmap) + 1;
+	}
+	{
+		unsigned first = zmm_high_bit(MAX_SMALL);
+		out->large_classes = classes - first;
+		for (i = first; i < classes; i++) {
+			zmm_large_stats_t *row = &out->large[i - first];
+			row->min_size = (size_t)1 << i;
+			large_count(heap->large_roots[i], row);
+			out->free_blocks += row->free_blocks;
+		}
+	}
+	for (i = 0; i < NUM_BUCKETS; i++) {
+		out->free_blocks += out->buckets[i].free_blocks;
+	}
+	out->free_blocks += heap->rest_count;
+	if (heap->segments_count) {
+		const zmm_segment_t *seg;
+		size_t n = 0;
+		out->segments = (zmm_segment_stats_t *)malloc(heap->segments_count * sizeof(zmm_segment_stats_t));
+		if (out->segments == NULL) {
+			return -1;
+		}
+		for (seg = heap->segments; seg && n < heap->segments_count; seg = seg->next) {
+			segment_walk_stats(seg, &out->segments[n++]);
+		}
+		out->segment_count = n;
+	}
+	return 0;
+}
+
+void zmm_heap_stats_free(zmm_heap_stats_t *stats)
+{
+	free(stats->segments);
+	stats->segments = NULL;
+	stats->segment_count = 0;
+}
+
+/*** Integrity check ***/
+
+typedef struct check_ctx {
+	const zmm_heap_t *heap;
+	zmm_heap_check_cb cb;
+	void *ctx;
+	size_t errors;
+} check_ctx_t;
+
+static void check_fail(check_ctx_t *c, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	c->errors++;
+	if (c->cb == NULL) {
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->cb(c->ctx, msg);
+}
+
+/* The position of seg in the heap's list (for messages), or -1. */
+static long seg_index(const zmm_heap_t *heap, const zmm_segment_t *seg)
+{
+	const zmm_segment_t *s;
+	long n = 0;
+	for (s = heap->segments; s; s = s->next, n++) {
+		if (s == seg) return n;
+	}
+	return -1;
+}
+
+/* Checks that a free-structure member is a FREE block of this heap with a start bit. */
+static int check_free_member(check_ctx_t *c, const zmm_free_block_t *fb, const char *where)
+{
+	const zmm_heap_t *heap = c->heap;
+	zmm_segment_t *seg = zmm_storage_find(heap->storage, fb);
+
+	if (seg == NULL || seg->owner != heap) {
+		check_fail(c, "%s: a member is not inside a segment of this heap", where);
+		return 0;
+	}
+	if (!start_test(seg, &fb->info) || (fb->info.size & T_MASK) != T_FREE) {
+		check_fail(c, "segment #%ld, block at offset %zu: listed in %s but not a free block (size word 0x%zx)",
+		           seg_index(heap, seg), seg_off(seg, fb), where, fb->info.size);
+		return 0;
+	}
+	return 1;
+}
+
+static size_t check_trie(check_ctx_t *c, const zmm_free_block_t *node, zmm_free_block_t *const *slot,
+                         unsigned idx, unsigned depth, size_t *bytes)
+{
+	const zmm_free_block_t *s;
+	size_t n = 0, limit = 1u << 20;
+	char where[64];
+
+	if (node == NULL) {
+		return 0;
+	}
+	snprintf(where, sizeof(where), "large tree %u", idx);
+	if (!check_free_member(c, node, where)) {
+		return 0;
+	}
+	if (node->parent != slot) {
+		zmm_segment_t *seg = zmm_storage_find(c->heap->storage, node);
+		check_fail(c, "segment #%ld, block at offset %zu: large free block's parent link is wrong",
+		           seg_index(c->heap, seg), seg_off(seg, node));
+	}
+	if (zmm_high_bit(BSIZE(&node->info)) != idx || BSIZE(&node->info) < MAX_SMALL) {
+		zmm_segment_t *seg = zmm_storage_find(c->heap->storage, node);
+		check_fail(c, "segment #%ld, block at offset %zu: a %zu-byte block is in large tree %u",
+		           seg_index(c->heap, seg), seg_off(seg, node), BSIZE(&node->info), idx);
+	}
+	s = node;
+	do {
+		if (s != node && (s->parent != NULL || BSIZE(&s->info) != BSIZE(&node->info) || !check_free_member(c, s, where))) {
+			zmm_segment_t *seg = zmm_storage_find(c->heap->storage, s);
+			check_fail(c, "segment #%ld, block at offset %zu: bad sibling in large tree %u",
+			           seg_index(c->heap, seg), seg ? seg_off(seg, s) : 0, idx);
+			break;
+		}
+		if (s->next_free->prev_free != s) {
+			check_fail(c, "large tree %u: sibling ring links do not point back", idx);
+			break;
+		}
+		n++;
+		*bytes += BSIZE(&s->info);
+		s = s->next_free;
+	} while (s != node && n < limit);
+	if (depth < NUM_BUCKETS) {
+		unsigned d;
+		for (d = 0; d < 2; d++) {
+			const zmm_free_block_t *ch = node->child[d];
+			if (ch) {
+				/* the child's bit at this depth must be d */
+				size_t key = BSIZE(&ch->info) << (NUM_BUCKETS - idx);
+				if (((key << depth) >> (NUM_BUCKETS - 1)) != d) {
+					zmm_segment_t *seg = zmm_storage_find(c->heap->storage, ch);
+					check_fail(c, "segment #%ld, block at offset %zu: %zu-byte block is on the wrong side of large tree %u",
+					           seg_index(c->heap, seg), seg ? seg_off(seg, ch) : 0, BSIZE(&ch->info), idx);
+				}
+				n += check_trie(c, ch, &node->child[d], idx, depth + 1, bytes);
+			}
+		}
+	}
+	return n;
+}
+
+size_t zmm_heap_check(const zmm_heap_t *heap, zmm_heap_check_cb cb, void *ctx, zmm_heap_check_result_t *out)
+{
+	check_ctx_t c;
+	const zmm_segment_t *seg;
+	size_t nseg = 0, nblocks = 0, used = 0, real = 0, free_walk = 0, free_walk_bytes = 0, cached_walk = 0;
+	size_t cached_bytes = 0, listed = 0, listed_bytes = 0, rest_n = 0, rest_b = 0;
+	unsigned i;
+
+	c.heap = heap;
+	c.cb = cb;
+	c.ctx = ctx;
+	c.errors = 0;
+
+	for (seg = heap->segments; seg; seg = seg->next, nseg++) {
+		const char *base = (const char *)seg;
+		const char *end = base + seg->size - HDR;
+		const zmm_block_t *b = (const zmm_block_t *)(base + SEG_HDR);
+		size_t prevword = T_GUARD, starts = 0, w;
+		int prev_free = 0;
+
+		if (nseg > heap->segments_count + 1) {
+			check_fail(&c, "segment list is longer than the segment count %zu (a cycle?)", heap->segments_count);
+			break;
+		}
+		real += seg->size;
+		if (seg->owner != heap) {
+			check_fail(&c, "segment #%zu: owner is not this heap", nseg);
+			continue;
+		}
+		if (zmm_storage_find(heap->storage, seg) != seg) {
+			check_fail(&c, "segment #%zu: not registered with storage", nseg);
+		}
+		if (seg->size % heap->segment_size != 0 || seg->starts == NULL || seg->starts_len < starts_bytes(seg->size)) {
+			check_fail(&c, "segment #%zu: bad size %zu or start bitmap", nseg, seg->size);
+			continue;
+		}
+		if (seg->next && seg->next->prev != seg) {
+			check_fail(&c, "segment #%zu: next segment's prev link is wrong", nseg);
+		}
+		while ((const char *)b < end) {
+			size_t bs = BSIZE(b);
+			size_t off = seg_off(seg, b);
+			if (b->prev != prevword) {
+				check_fail(&c, "segment #%zu (%zu bytes), block at offset %zu: prev tag 0x%zx does not match the previous block's size word 0x%zx",
+				           nseg, seg->size, off, b->prev, prevword);
+			}
+			if (bs < MIN_BLOCK || bs > (size_t)(end - (const char *)b) || (b->size & T_MASK) == T_GUARD || (b->size & T_MASK) == 2) {
+				check_fail(&c, "segment #%zu (%zu bytes), block at offset %zu: bad size word 0x%zx (the block header was overwritten)",
+				           nseg, seg->size, off, b->size);
+				break;
+			}
+			if (!start_test(seg, b)) {
+				check_fail(&c, "segment #%zu (%zu bytes), block at offset %zu: no start bit", nseg, seg->size, off);
+			}
+			nblocks++;
+			starts++;
+			if ((b->size & T_MASK) == T_FREE) {
+				if (prev_free) {
+					check_fail(&c, "segment #%zu (%zu bytes), block at offset %zu: two adjacent free blocks were not merged",
+					           nseg, seg->size, off);
+				}
+				prev_free = 1;
+				free_walk++;
+				free_walk_bytes += bs;
+			} else {
+				prev_free = 0;
+				used += bs;
+				if (!(b->size & F_FLAG) && heap->extra) {
+					size_t req = prot_requested(heap, b);
+					if (req == (size_t)-1) {
+						check_fail(&c, "segment #%zu (%zu bytes), block at offset %zu: header cookie mismatch (header or trailer overwritten)",
+						           nseg, seg->size, off);
+					} else {
+						unsigned char canary[8];
+						const unsigned char *at = (const unsigned char *)PAYLOAD(b) + req;
+						size_t k, damaged = 0;
+						prot_canary(heap, b, canary);
+						for (k = 0; k < 8; k++) if (at[k] != canary[k]) damaged = k + 1;
+						if (damaged) {
+							check_fail(&c, "segment #%zu (%zu bytes), block at offset %zu: %s%zu byte(s) overwritten after the %zu requested bytes",
+							           nseg, seg->size, off, damaged == 8 ? "at least " : "", damaged, req);
+						}
+					}
+				}
+			}
+			prevword = b->size & ~F_FLAG;
+			b = AT(b, bs);
+		}
+		if ((const char *)b == end) {
+			if (b->size != (HDR | T_GUARD)) {
+				check_fail(&c, "segment #%zu (%zu bytes): guard block at offset %zu damaged (0x%zx)",
+				           nseg, seg->size, seg_off(seg, b), b->size);
+			}
+			if (b->prev != prevword) {
+				check_fail(&c, "segment #%zu (%zu bytes): guard's prev tag does not match the last block", nseg, seg->size);
+			}
+		}
+		/* no stray start bits */
+		{
+			size_t bits = 0, words = starts_bytes(seg->size) / sizeof(uint64_t);
+			for (w = 0; w < words; w++) {
+				uint64_t x = seg->starts[w];
+				while (x) { bits++; x &= x - 1; }
+			}
+			if (bits != starts && (const char *)b == end) {
+				check_fail(&c, "segment #%zu (%zu bytes): %zu start bits for %zu blocks", nseg, seg->size, bits, starts);
+			}
+		}
+	}
+	if (nseg != heap->segments_count) {
+		check_fail(&c, "segment count %zu but %zu segments in the list", heap->segments_count, nseg);
+	}
+	if (real != heap->real_size) {
+		check_fail(&c, "real_size %zu but segments hold %zu bytes", heap->real_size, real);
+	}
+	if (used != heap->size) {
+		check_fail(&c, "size %zu but used blocks hold %zu bytes", heap->size, used);
+	}
+
+	/* small lists and bitmap */
+	for (i = 0; i < NUM_BUCKETS; i++) {
+		const zmm_free_block_t *head = &heap->small_heads[i], *p;
+		size_t n = 0;
+		char where[48];
+		snprintf(where, sizeof(where), "small list %u", i);
+		for (p = head->next_free; p != head; p = p->next_free) {
+			if (p->next_free->prev_free != p) {
+				check_fail(&c, "small list %u: links do not point back", i);
+				break;
+			}
+			if (!check_free_member(&c, p, where)) break;
+			if (BSIZE(&p->info) != BUCKET_SIZE(i) || (p->info.size & F_FLAG)) {
+				check_fail(&c, "small list %u: holds a %zu-byte block", i, BSIZE(&p->info));
+			}
+			n++;
+			listed_bytes += BSIZE(&p->info);
+			if (n > free_walk + 1) { check_fail(&c, "small list %u: longer than the number of free blocks (a cycle?)", i); break; }
+		}
+		listed += n;
+		if (!!n != !!(heap->free_bitmap & ((uint64_t)1 << i))) {
+			check_fail(&c, "small list %u: bitmap bit is %s but the list has %zu blocks", i,
+			           (heap->free_bitmap & ((uint64_t)1 << i)) ? "set" : "clear", n);
+		}
+		for (p = heap->cache[i]; p; p = p->prev_free) {
+			zmm_segment_t *s = zmm_storage_find(heap->storage, p);
+			if (s == NULL || s->owner != heap || !start_test(s, &p->info)
+			    || (p->info.size & (T_MASK | F_FLAG)) != (T_USED | F_FLAG) || BSIZE(&p->info) != BUCKET_SIZE(i)) {
+				check_fail(&c, "cache %u: holds a block that is not a cached %zu-byte block", i, BUCKET_SIZE(i));
+				break;
+			}
+			cached_walk++;
+			cached_bytes += BSIZE(&p->info);
+			if (cached_walk > nblocks) { check_fail(&c, "cache %u: a cycle", i); break; }
+		}
+	}
+	/* tries */
+	for (i = 0; i < NUM_BUCKETS; i++) {
+		size_t bytes = 0;
+		size_t n = check_trie(&c, heap->large_roots[i], &heap->large_roots[i], i, 0, &bytes);
+		if (!!heap->large_roots[i] != !!(heap->large_bitmap & ((uint64_t)1 << i))) {
+			check_fail(&c, "large tree %u: bitmap bit disagrees with the root", i);
+		}
+		listed += n;
+		listed_bytes += bytes;
+	}
+	/* rest list */
+	{
+		const zmm_free_block_t *p;
+		for (p = heap->rest_head.next_free; p != &heap->rest_head; p = p->next_free) {
+			if (p->next_free->prev_free != p) { check_fail(&c, "rest list: links do not point back"); break; }
+			if (!check_free_member(&c, p, "the rest list")) break;
+			if (!(p->info.size & F_FLAG)) check_fail(&c, "rest list: member lacks the rest flag");
+			rest_n++;
+			rest_b += BSIZE(&p->info);
+			if (rest_n > ZMM_HEAP_MAX_REST_BLOCKS + 1) { check_fail(&c, "rest list: too long"); break; }
+		}
+		if (rest_n != heap->rest_count || rest_b != heap->rest_bytes) {
+			check_fail(&c, "rest list: %zu blocks / %zu bytes but counters say %zu / %zu", rest_n, rest_b,
+			           heap->rest_count, heap->rest_bytes);
+		}
+		listed += rest_n;
+		listed_bytes += rest_b;
+	}
+	if (listed != free_walk || listed_bytes != free_walk_bytes) {
+		check_fail(&c, "free structures hold %zu blocks / %zu bytes but segments have %zu free blocks / %zu bytes",
+		           listed, listed_bytes, free_walk, free_walk_bytes);
+	}
+	if (cached_walk != heap->cached_blocks || cached_bytes != heap->cached) {
+		check_fail(&c, "cache holds %zu blocks / %zu bytes but counters say %zu / %zu", cached_walk, cached_bytes,
+		           heap->cached_blocks, heap->cached);
+	}
+	if (out) {
+		out->segments = nseg;
+		out->blocks = nblocks;
+		out->errors = c.errors;
+	}
+	return c.errors;
+}
+
+/* ZMM_HEAP_READY */

@@ -1,0 +1,289 @@
+/*
+ * zmm_heap.h - the zmm heap: PHP 5's Zend memory manager design as a plain C library
+ *
+ * A heap carves blocks out of segments that it takes from a zmm_storage_t (zmm_storage.h). Several
+ * heaps may share one storage: each segment records its owner, so a pointer can be routed to the
+ * heap that made it. The library never prints, never exits and never allocates from itself; it talks
+ * to its user through the hooks below. It is not thread-safe: one heap per thread.
+ *
+ * Numbers on 64-bit (LP64): 16-byte block headers, 8-byte alignment, 32-byte minimum block, 64 small
+ * buckets of 8-byte steps, requests of at most 520 bytes are small (496 with protection on).
+ */
+#ifndef ZMM_HEAP_H
+#define ZMM_HEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "zmm_storage.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*** Geometry ***/
+
+#define ZMM_HEAP_ALIGNMENT         8                          /* every block and payload is 8-aligned */
+#define ZMM_HEAP_HDR_SIZE          (2 * sizeof(size_t))       /* boundary-tag header: size|type, prev size|type */
+#define ZMM_HEAP_MIN_BLOCK         (4 * sizeof(size_t))       /* header + two free-list links */
+#define ZMM_HEAP_NUM_BUCKETS       (8 * sizeof(size_t))       /* small buckets: 64 on LP64 */
+#define ZMM_HEAP_MAX_SMALL_BLOCK   (ZMM_HEAP_NUM_BUCKETS * ZMM_HEAP_ALIGNMENT + ZMM_HEAP_MIN_BLOCK) /* blocks below are small */
+#define ZMM_HEAP_MAX_SMALL_REQUEST (ZMM_HEAP_MAX_SMALL_BLOCK - ZMM_HEAP_ALIGNMENT - ZMM_HEAP_HDR_SIZE) /* 520 on LP64 */
+#define ZMM_HEAP_PROTECTION_EXTRA  (3 * sizeof(size_t))       /* canary + trailer added per block with protection */
+#define ZMM_HEAP_CACHE_DEFAULT     ((size_t)ZMM_HEAP_NUM_BUCKETS * 4096) /* PHP 5's cache cap: 256 KiB on LP64 */
+#define ZMM_HEAP_MAX_REST_BLOCKS   16                         /* rest list cap; older tails go to the free lists */
+#define ZMM_HEAP_SEGMENT_HDR_SIZE  ((sizeof(zmm_segment_t) + 15) & ~(size_t)15) /* bytes before the first block */
+#define ZMM_HEAP_NO_LIMIT          ((size_t)-1)
+
+typedef struct zmm_heap zmm_heap_t;
+
+/*** Hooks ***/
+
+/* What went wrong, for the error hook. */
+typedef enum zmm_heap_error_kind {
+	ZMM_ERROR_DOUBLE_FREE = 1,    /* free/realloc of a block that is already free */
+	ZMM_ERROR_CACHED_FREE,        /* free/realloc of a block that sits in the cache (freed, not reused) */
+	ZMM_ERROR_INTERIOR_POINTER,   /* pointer inside a segment but not at the start of a block's payload */
+	ZMM_ERROR_FOREIGN_POINTER,    /* pointer given to zmm_heap_realloc that is in no segment of the storage */
+	ZMM_ERROR_HEADER_DAMAGED,     /* protection: a block's header no longer matches its cookie */
+	ZMM_ERROR_OVERFLOW,           /* protection: bytes after the requested size were overwritten */
+	ZMM_ERROR_CORRUPTED           /* boundary tags, free lists, bitmaps or counters are inconsistent */
+} zmm_heap_error_kind_t;
+
+/* One detected misuse or corruption. Strings live only for the duration of the hook call. */
+typedef struct zmm_heap_error {
+	zmm_heap_error_kind_t kind;    /* what */
+	int           fatal;           /* 1: the heap cannot continue safely; the hook must not return */
+	const char   *operation;       /* "free", "realloc", "alloc", "check", "gc" */
+	const void   *ptr;             /* the pointer the caller passed (or the block's payload) */
+	size_t        segment_size;    /* size of the segment holding it (0 if none) */
+	size_t        segment_offset;  /* offset of ptr from the segment start */
+	size_t        block_size;      /* the block's size in bytes, header included (0 if unknown) */
+	size_t        damaged_bytes;   /* ZMM_ERROR_OVERFLOW: canary bytes that differ; header: header bytes */
+	const char   *message;         /* full sentence naming all of the above */
+} zmm_heap_error_t;
+
+/* What the limit hook tells the heap to do. */
+typedef enum zmm_heap_limit_action {
+	ZMM_LIMIT_FAIL = 0,            /* the allocation returns NULL */
+	ZMM_LIMIT_PROCEED = 1          /* take the segment anyway (e.g. while an error is being reported) */
+} zmm_heap_limit_action_t;
+
+typedef struct zmm_heap_hooks {
+	void *ctx;                     /* passed to every hook */
+	/* Called before the heap takes memory that brings real_size above the limit. request is the
+	 * caller's size, needed the segment bytes wanted. The cache has already been flushed. The heap is
+	 * consistent, so the hook may longjmp. NULL hook: fail. */
+	zmm_heap_limit_action_t (*limit)(void *ctx, zmm_heap_t *heap, size_t request, size_t needed);
+	/* Called when storage could not provide a segment; the allocation then returns NULL unless the
+	 * hook longjmps. NULL hook: just return NULL. */
+	void (*oom)(void *ctx, zmm_heap_t *heap, size_t request, size_t needed);
+	/* Called for every detected misuse or corruption. Non-fatal ones: the bad operation is ignored and
+	 * the heap stays consistent. Fatal ones: the hook must not return; if it does the heap calls
+	 * abort(). NULL hook: non-fatal errors are ignored, fatal ones abort(). */
+	void (*error)(void *ctx, zmm_heap_t *heap, const zmm_heap_error_t *error);
+} zmm_heap_hooks_t;
+
+/*** Options ***/
+
+typedef struct zmm_heap_options {
+	size_t cache_limit;            /* bytes the per-bucket cache may hold; 0 disables the cache */
+	int    protection;             /* 1: header cookies and canaries after each block (runtime option) */
+	size_t limit;                  /* bytes of segments the heap may hold; ZMM_HEAP_NO_LIMIT for none */
+} zmm_heap_options_t;
+
+/* Fills opts with the defaults: PHP 5's cache cap, no protection, no limit. */
+void zmm_heap_options_default(zmm_heap_options_t *opts);
+
+/*** Lifecycle ***/
+
+/* Creates an empty heap (no segment yet) on storage. opts NULL: defaults; hooks NULL: none. The heap
+ * struct itself is malloc'd, not carved from a segment. Returns NULL if malloc fails. */
+zmm_heap_t *zmm_heap_create(zmm_storage_t *storage, const zmm_heap_options_t *opts,
+                            const zmm_heap_hooks_t *hooks);
+
+/* Gives every segment back to storage and frees the heap struct. */
+void zmm_heap_destroy(zmm_heap_t *heap);
+
+/* Frees every block at once. Up to keep_segments standard-size segments stay in the heap as one free
+ * block each (so the next allocations make no storage calls); the others go back to storage. size,
+ * peak and the cache are reset; counters are kept; real_peak restarts at the kept real_size. */
+void zmm_heap_reset(zmm_heap_t *heap, size_t keep_segments);
+
+/*** Allocation ***/
+
+/* Returns a block of at least size bytes, 8-aligned, or NULL (limit refused or storage failed; the
+ * hooks have been told). size 0 gives a minimum block. */
+void *zmm_heap_alloc(zmm_heap_t *heap, size_t size);
+
+/* Results of zmm_heap_free. */
+#define ZMM_FREE_OK       0        /* freed (or ptr was NULL) */
+#define ZMM_FREE_FOREIGN  1        /* ptr is in no segment of this heap's storage: nothing done */
+#define ZMM_FREE_INVALID  2        /* ptr is inside a segment but not a live block: reported, ignored */
+
+/* Frees ptr. ptr may belong to any heap that shares this heap's storage; the block goes back to its
+ * owner. Returns one of ZMM_FREE_*. Never reads memory outside zmm's segments. */
+int zmm_heap_free(zmm_heap_t *heap, void *ptr);
+
+/* Resizes a block, keeping min(old, new) payload bytes. ptr NULL: like alloc. ptr owned by another
+ * heap on the same storage: the new block is made in this heap and the old one freed in its owner.
+ * A ptr that is not a live block is reported (invalid free kinds) and a fresh block is returned
+ * without copying. Returns NULL like alloc, leaving ptr valid. */
+void *zmm_heap_realloc(zmm_heap_t *heap, void *ptr, size_t size);
+
+/* Usable bytes in the block at ptr (at least what was requested), 0 if ptr is not a live block. */
+size_t zmm_heap_block_size(zmm_heap_t *heap, const void *ptr);
+
+/* The heap owning the segment that contains ptr, or NULL if ptr is in no segment of storage. O(1);
+ * never reads the memory at ptr. */
+static inline zmm_heap_t *zmm_heap_owner(const zmm_storage_t *storage, const void *ptr)
+{
+	zmm_segment_t *seg = zmm_storage_find(storage, ptr);
+	return seg ? (zmm_heap_t *)seg->owner : NULL;
+}
+
+/*** Size classes ***/
+
+/* The block size (header included) that a request of size bytes gets in this heap. */
+size_t zmm_heap_true_size(const zmm_heap_t *heap, size_t size);
+
+/* The small bucket index for a block size, or -1 if the block is not small. */
+int zmm_heap_bucket_index(size_t true_size);
+
+/*** Accounting ***/
+
+/* O(1) figures. */
+typedef struct zmm_heap_summary {
+	size_t size;                   /* bytes in blocks handed out, cached blocks included (true sizes) */
+	size_t peak;                   /* highest size since creation, reset or reset_peak */
+	size_t real_size;              /* bytes in the heap's segments */
+	size_t real_peak;              /* highest real_size */
+	size_t cached;                 /* bytes in cached blocks */
+	size_t cached_blocks;          /* blocks in the cache */
+	size_t cache_limit;            /* the cache cap in bytes (0 = cache off) */
+	size_t limit;                  /* the limit on real_size (ZMM_HEAP_NO_LIMIT = none) */
+	size_t segments;               /* segments held */
+	size_t peak_segments;          /* highest segments */
+	size_t segment_size;           /* the storage's segment size */
+	size_t free_bytes;             /* bytes in free blocks (headers included), rest list included */
+	size_t largest_free_block;     /* largest free block (bounded trie descent; no list walk) */
+	size_t rest_blocks;            /* blocks in the rest list (at most ZMM_HEAP_MAX_REST_BLOCKS) */
+	size_t rest_bytes;             /* bytes in the rest list */
+	int    protection;             /* cookies and canaries on */
+} zmm_heap_summary_t;
+
+/* Monotonic counters (plain increments, always on). */
+typedef struct zmm_heap_counters {
+	uint64_t allocs;               /* successful zmm_heap_alloc calls (and realloc(NULL)) */
+	uint64_t frees;                /* blocks freed (not counting NULL or invalid) */
+	uint64_t reallocs;             /* zmm_heap_realloc calls on a live block */
+	uint64_t huge_allocs;          /* allocations that needed a segment of their own */
+	uint64_t segments_allocated;   /* segments taken from storage */
+	uint64_t segments_released;    /* segments given back to storage */
+	uint64_t cache_hits;           /* small allocations served by the cache */
+	uint64_t cache_misses;         /* small allocations the cache could not serve */
+	uint64_t small_list_hits;      /* allocations served from a small free list */
+	uint64_t large_search_hits;    /* allocations served by the large trie search */
+	uint64_t rest_hits;            /* allocations served from the rest list */
+	uint64_t invalid_frees;        /* frees/reallocs reported as invalid */
+	uint64_t corruptions;          /* damage reported (protection, check) */
+	uint64_t limit_refusals;       /* times the limit hook said fail */
+} zmm_heap_counters_t;
+
+void zmm_heap_summary(const zmm_heap_t *heap, zmm_heap_summary_t *out);
+void zmm_heap_counters(const zmm_heap_t *heap, zmm_heap_counters_t *out);
+
+/* memory_get_usage(false): bytes in blocks handed out and not cached. */
+size_t zmm_heap_usage(const zmm_heap_t *heap);
+
+/* Restarts peak at size - cached and real_peak at real_size (memory_reset_peak_usage()). */
+void zmm_heap_reset_peak(zmm_heap_t *heap);
+
+/* Sets the limit on real_size (ZMM_HEAP_NO_LIMIT: none). Never fails; the caller compares with the
+ * current usage if it wants to refuse. */
+void zmm_heap_set_limit(zmm_heap_t *heap, size_t limit);
+
+/* Changes the cache cap; a smaller cap flushes what no longer fits. */
+void zmm_heap_set_cache_limit(zmm_heap_t *heap, size_t cache_limit);
+
+/* Turns every cached block into a free block (merging, releasing empty segments). Returns the bytes
+ * taken out of the cache. */
+size_t zmm_heap_flush_cache(zmm_heap_t *heap);
+
+/* gc_mem_caches(): flushes the cache and compacts storage (releases its pool). Returns the bytes no
+ * longer held: the drop in real_size plus the pool bytes released. */
+size_t zmm_heap_gc(zmm_heap_t *heap);
+
+/*** Statistics snapshot ***/
+
+typedef struct zmm_bucket_stats {
+	size_t   block_size;           /* block size of the bucket, header included */
+	size_t   min_request;          /* smallest request that lands here */
+	size_t   max_request;          /* largest request that lands here */
+	size_t   free_blocks;          /* blocks in the bucket's free list */
+	size_t   cached_blocks;        /* blocks in the bucket's cache */
+	uint64_t cache_hits;           /* allocations served by this bucket's cache */
+	uint64_t cache_misses;         /* allocations of this bucket the cache could not serve */
+} zmm_bucket_stats_t;
+
+typedef struct zmm_large_stats {
+	size_t min_size;               /* the class holds free blocks in [min_size, 2 * min_size) */
+	size_t free_blocks;            /* free large blocks in the class (trie; rest list not included) */
+	size_t free_bytes;             /* their bytes */
+} zmm_large_stats_t;
+
+typedef struct zmm_segment_stats {
+	size_t size;                   /* segment bytes */
+	size_t used;                   /* bytes in used blocks (cached included) */
+	size_t free;                   /* bytes in free blocks */
+	size_t overhead;               /* segment header and guard bytes */
+	size_t blocks;                 /* blocks, free and used */
+	size_t free_blocks;            /* free blocks */
+	size_t largest_free_block;     /* largest free block */
+} zmm_segment_stats_t;
+
+typedef struct zmm_heap_stats {
+	zmm_heap_summary_t  summary;                          /* O(1) figures */
+	zmm_heap_counters_t counters;                         /* counters */
+	zmm_bucket_stats_t  buckets[ZMM_HEAP_NUM_BUCKETS];    /* small buckets in order */
+	zmm_large_stats_t   large[ZMM_HEAP_NUM_BUCKETS];      /* large free blocks by power-of-two class */
+	size_t              large_classes;                    /* entries used in large (classes up to the segment size) */
+	size_t              free_blocks;                      /* free blocks everywhere (lists, trie, rest) */
+	size_t              segment_count;                    /* rows in segments */
+	zmm_segment_stats_t *segments;                        /* one row per segment, newest first (malloc'd) */
+} zmm_heap_stats_t;
+
+/* Takes a snapshot. limited: summary and counters only (O(1)); otherwise also buckets, large classes
+ * and one row per segment (a walk). Never allocates from the heap; the segment rows come from
+ * malloc. Returns 0, or -1 if malloc failed (segments is then NULL, segment_count 0). */
+int zmm_heap_stats(const zmm_heap_t *heap, zmm_heap_stats_t *out, int limited);
+
+/* Frees what zmm_heap_stats malloc'd. */
+void zmm_heap_stats_free(zmm_heap_stats_t *stats);
+
+/*** Integrity ***/
+
+typedef struct zmm_heap_check_result {
+	size_t segments;               /* segments walked */
+	size_t blocks;                 /* blocks walked */
+	size_t errors;                 /* problems found */
+} zmm_heap_check_result_t;
+
+/* Called once per problem found by zmm_heap_check, with a sentence that names the segment offset
+ * (the segment's position in the list), the block offset and what is wrong. */
+typedef void (*zmm_heap_check_cb)(void *ctx, const char *message);
+
+/* Walks every segment, block, free list, trie, bitmap, the cache and the counters, and (with
+ * protection) every live block's cookie and canary. Reports each problem to cb (which may be NULL)
+ * and never to the error hook; changes nothing. Returns the number of problems. */
+size_t zmm_heap_check(const zmm_heap_t *heap, zmm_heap_check_cb cb, void *ctx, zmm_heap_check_result_t *out);
+
+/*** Introspection for tests and the glue ***/
+
+zmm_storage_t *zmm_heap_storage(const zmm_heap_t *heap);
+const zmm_heap_options_t *zmm_heap_get_options(const zmm_heap_t *heap);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ZMM_HEAP_H */
