@@ -103,6 +103,51 @@
 #define BUCKET_SIZE(i) ((size_t)MIN_BLOCK + (size_t)(i) * ZMM_HEAP_ALIGNMENT)
 #define BUCKET_OF(sz)  ((unsigned)((sz) / ZMM_HEAP_ALIGNMENT - MIN_BLOCK / ZMM_HEAP_ALIGNMENT))
 
+/*** Valgrind and ASan visibility ***/
+
+/* Under valgrind (detected at heap creation) every block handed out is a MALLOCLIKE block and every
+ * freed or cached one a FREELIKE block, and the block area of a new segment is no-access, so memcheck
+ * sees individual PHP blocks. The heap's own reads and writes of headers and free-list links inside
+ * that no-access memory happen between VALGRIND_DISABLE/ENABLE_ERROR_REPORTING (ANN_ENTER/ANN_LEAVE).
+ * Under AddressSanitizer the same events poison and unpoison memory, and the heap's functions are
+ * exempt from instrumentation (ZMM_NOASAN). ZMM_NO_ANNOTATIONS compiles all of this out. */
+#if !defined(ZMM_NO_ANNOTATIONS)
+# if defined(HAVE_VALGRIND_MEMCHECK_H)
+#  define ZMM_VALGRIND 1
+# elif defined(__has_include)
+#  if __has_include(<valgrind/memcheck.h>)
+#   define ZMM_VALGRIND 1
+#  endif
+# endif
+# if defined(__SANITIZE_ADDRESS__)
+#  define ZMM_ASAN 1
+# elif defined(__has_feature)
+#  if __has_feature(address_sanitizer)
+#   define ZMM_ASAN 1
+#  endif
+# endif
+#endif
+#ifdef ZMM_VALGRIND
+# include <valgrind/memcheck.h>
+#endif
+#ifdef ZMM_ASAN
+# include <sanitizer/asan_interface.h>
+# define ZMM_NOASAN __attribute__((no_sanitize_address))
+#else
+# define ZMM_NOASAN
+#endif
+
+#define ANN_VALGRIND   1u              /* heap->annotate: running under valgrind */
+#define ANN_ASAN       2u              /* heap->annotate: built with AddressSanitizer */
+
+#ifdef ZMM_VALGRIND
+# define ANN_ENTER(h)  do { if (ZMM_UNLIKELY((h)->annotate & ANN_VALGRIND)) VALGRIND_DISABLE_ERROR_REPORTING; } while (0)
+# define ANN_LEAVE(h)  do { if (ZMM_UNLIKELY((h)->annotate & ANN_VALGRIND)) VALGRIND_ENABLE_ERROR_REPORTING; } while (0)
+#else
+# define ANN_ENTER(h)  do { (void)(h); } while (0)
+# define ANN_LEAVE(h)  do { (void)(h); } while (0)
+#endif
+
 /*** Types ***/
 
 typedef struct zmm_block {
@@ -125,6 +170,9 @@ struct zmm_heap {
 	size_t            cached_blocks;          /* blocks in the cache */
 	size_t            cache_limit;            /* cache cap in bytes, 0 = off */
 	size_t            extra;                  /* bytes added to every request (protection) */
+	size_t            fast_limit;             /* requests below this take the inline fast paths (0: never) */
+	unsigned          slow;                   /* non-zero: protection or annotation; fast paths step aside */
+	unsigned          annotate;               /* ANN_VALGRIND / ANN_ASAN bits */
 	size_t            size;                   /* bytes of blocks handed out (cached included) */
 	size_t            peak;                   /* peak of size */
 	size_t            real_size;              /* bytes of segments */
@@ -151,9 +199,82 @@ struct zmm_heap {
 	zmm_heap_options_t options;               /* options as given (cache_limit, limit kept current) */
 };
 
+/* A block goes to the program with size usable bytes. */
+ZMM_NOASAN static void ann_handout(const zmm_heap_t *heap, void *payload, size_t size)
+{
+#ifdef ZMM_VALGRIND
+	if (heap->annotate & ANN_VALGRIND) {
+		VALGRIND_MALLOCLIKE_BLOCK(payload, size, 0, 0);
+	}
+#endif
+#ifdef ZMM_ASAN
+	if (heap->annotate & ANN_ASAN) {
+		ASAN_UNPOISON_MEMORY_REGION(payload, size);
+	}
+#endif
+	(void)heap; (void)payload; (void)size;
+}
+
+/* A block comes back from the program (freed or cached). */
+ZMM_NOASAN static void ann_takeback(const zmm_heap_t *heap, void *payload, size_t usable)
+{
+#ifdef ZMM_VALGRIND
+	if (heap->annotate & ANN_VALGRIND) {
+		VALGRIND_FREELIKE_BLOCK(payload, 0);
+	}
+#endif
+#ifdef ZMM_ASAN
+	if (heap->annotate & ANN_ASAN) {
+		ASAN_POISON_MEMORY_REGION(payload, usable);
+	}
+#endif
+	(void)heap; (void)payload; (void)usable;
+}
+
+/* A segment's block area becomes heap-private (new or re-formatted segment), or the whole segment
+ * goes back to storage (open = 1). */
+ZMM_NOASAN static void ann_segment(const zmm_heap_t *heap, void *seg, size_t size, int open)
+{
+	char *area = (char *)seg + ZMM_HEAP_SEGMENT_HDR_SIZE;
+	size_t len = size - ZMM_HEAP_SEGMENT_HDR_SIZE;
+#ifdef ZMM_VALGRIND
+	if (heap->annotate & ANN_VALGRIND) {
+		if (open) {
+			VALGRIND_MAKE_MEM_UNDEFINED(area, len);
+		} else {
+			VALGRIND_MAKE_MEM_NOACCESS(area, len);
+		}
+	}
+#endif
+#ifdef ZMM_ASAN
+	if (heap->annotate & ANN_ASAN) {
+		if (open) {
+			ASAN_UNPOISON_MEMORY_REGION(area, len);
+		} else {
+			ASAN_POISON_MEMORY_REGION(area, len);
+		}
+	}
+#endif
+	(void)heap; (void)area; (void)len; (void)open;
+}
+
+ZMM_NOASAN static unsigned ann_detect(void)
+{
+	unsigned a = 0;
+#ifdef ZMM_VALGRIND
+	if (RUNNING_ON_VALGRIND) {
+		a |= ANN_VALGRIND;
+	}
+#endif
+#ifdef ZMM_ASAN
+	a |= ANN_ASAN;
+#endif
+	return a;
+}
+
 /*** Bit helpers ***/
 
-static inline unsigned zmm_low_bit(uint64_t x)
+ZMM_NOASAN static inline unsigned zmm_low_bit(uint64_t x)
 {
 #if defined(__GNUC__)
 	return (unsigned)__builtin_ctzll(x);
@@ -164,7 +285,7 @@ static inline unsigned zmm_low_bit(uint64_t x)
 #endif
 }
 
-static inline unsigned zmm_high_bit(uint64_t x)
+ZMM_NOASAN static inline unsigned zmm_high_bit(uint64_t x)
 {
 #if defined(__GNUC__)
 	return 63u - (unsigned)__builtin_clzll(x);
@@ -177,38 +298,38 @@ static inline unsigned zmm_high_bit(uint64_t x)
 
 /*** Segment side bitmap of block starts ***/
 
-static inline size_t seg_off(const zmm_segment_t *seg, const void *p)
+ZMM_NOASAN static inline size_t seg_off(const zmm_segment_t *seg, const void *p)
 {
 	return (size_t)((const char *)p - (const char *)seg);
 }
 
-static inline void start_set(zmm_segment_t *seg, const zmm_block_t *b)
+ZMM_NOASAN static inline void start_set(zmm_segment_t *seg, const zmm_block_t *b)
 {
 	size_t o = seg_off(seg, b) >> 3;
 	seg->starts[o >> 6] |= (uint64_t)1 << (o & 63);
 }
 
-static inline void start_clear(zmm_segment_t *seg, const zmm_block_t *b)
+ZMM_NOASAN static inline void start_clear(zmm_segment_t *seg, const zmm_block_t *b)
 {
 	size_t o = seg_off(seg, b) >> 3;
 	seg->starts[o >> 6] &= ~((uint64_t)1 << (o & 63));
 }
 
-static inline int start_test(const zmm_segment_t *seg, const zmm_block_t *b)
+ZMM_NOASAN static inline int start_test(const zmm_segment_t *seg, const zmm_block_t *b)
 {
 	size_t o = seg_off(seg, b) >> 3;
 	return (int)((seg->starts[o >> 6] >> (o & 63)) & 1);
 }
 
 /* Bytes of start bitmap a segment of size bytes needs. */
-static inline size_t starts_bytes(size_t size)
+ZMM_NOASAN static inline size_t starts_bytes(size_t size)
 {
 	return ((size >> 3) + 63) / 64 * sizeof(uint64_t);
 }
 
 /*** Error reporting ***/
 
-static ZMM_COLD void heap_report(zmm_heap_t *heap, zmm_heap_error_kind_t kind, int fatal, const char *op,
+ZMM_NOASAN static ZMM_COLD void heap_report(zmm_heap_t *heap, zmm_heap_error_kind_t kind, int fatal, const char *op,
                                  const void *ptr, const zmm_segment_t *seg, size_t block_size,
                                  size_t damaged, const char *fmt, ...)
 {
@@ -244,7 +365,7 @@ static ZMM_COLD void heap_report(zmm_heap_t *heap, zmm_heap_error_kind_t kind, i
 
 /* Safe unlinking and other structural checks that, when they fail, mean the heap's own metadata
  * was overwritten: nothing can be trusted any more. */
-static ZMM_COLD void heap_corrupted(zmm_heap_t *heap, const char *op, const void *where, const char *what)
+ZMM_NOASAN static ZMM_COLD void heap_corrupted(zmm_heap_t *heap, const char *op, const void *where, const char *what)
 {
 	zmm_segment_t *seg = zmm_storage_find(heap->storage, where);
 	heap_report(heap, ZMM_ERROR_CORRUPTED, 1, op, where, seg, 0, 0,
@@ -257,7 +378,7 @@ static ZMM_COLD void heap_corrupted(zmm_heap_t *heap, const char *op, const void
 /* The trailer is the last two words of a protected block: the requested size (masked with the
  * secret) and a cookie over the block address, its size word and the requested size. The canary is
  * the 8 bytes right after the requested size. */
-static inline uint64_t prot_mix(uint64_t x)
+ZMM_NOASAN static inline uint64_t prot_mix(uint64_t x)
 {
 	x ^= x >> 33;
 	x *= 0xff51afd7ed558ccdULL;
@@ -267,18 +388,18 @@ static inline uint64_t prot_mix(uint64_t x)
 	return x;
 }
 
-static inline size_t prot_cookie(const zmm_heap_t *heap, const zmm_block_t *b, size_t sizeword, size_t req)
+ZMM_NOASAN static inline size_t prot_cookie(const zmm_heap_t *heap, const zmm_block_t *b, size_t sizeword, size_t req)
 {
 	return (size_t)prot_mix((uint64_t)(uintptr_t)b ^ heap->secret ^ ((uint64_t)(sizeword & ~F_FLAG) << 20) ^ req);
 }
 
-static inline void prot_canary(const zmm_heap_t *heap, const zmm_block_t *b, unsigned char out[8])
+ZMM_NOASAN static inline void prot_canary(const zmm_heap_t *heap, const zmm_block_t *b, unsigned char out[8])
 {
 	uint64_t c = prot_mix((uint64_t)(uintptr_t)b + heap->secret) | 0x0101010101010101ULL;
 	memcpy(out, &c, 8);
 }
 
-static void prot_write(const zmm_heap_t *heap, zmm_block_t *b, size_t req)
+ZMM_NOASAN static void prot_write(const zmm_heap_t *heap, zmm_block_t *b, size_t req)
 {
 	size_t bs = BSIZE(b);
 	size_t *trailer = (size_t *)((char *)b + bs) - 2;
@@ -291,7 +412,7 @@ static void prot_write(const zmm_heap_t *heap, zmm_block_t *b, size_t req)
 }
 
 /* Requested size of a protected block, or (size_t)-1 if its trailer does not match its header. */
-static size_t prot_requested(const zmm_heap_t *heap, const zmm_block_t *b)
+ZMM_NOASAN static size_t prot_requested(const zmm_heap_t *heap, const zmm_block_t *b)
 {
 	size_t bs = BSIZE(b);
 	const size_t *trailer = (const size_t *)((const char *)b + bs) - 2;
@@ -305,7 +426,7 @@ static size_t prot_requested(const zmm_heap_t *heap, const zmm_block_t *b)
 
 /* Checks a live block's cookie and canary. Returns 0 if intact; otherwise reports and returns 1
  * (header) or 2 (overflow). */
-static int prot_verify(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b, const char *op)
+ZMM_NOASAN static int prot_verify(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b, const char *op)
 {
 	size_t req = prot_requested(heap, b);
 	unsigned char canary[8];
@@ -339,23 +460,23 @@ static int prot_verify(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b, con
 /*** Block and list primitives ***/
 
 /* Writes a block's size word and the next block's prev tag. */
-static inline void set_block(zmm_block_t *b, size_t size, size_t type)
+ZMM_NOASAN static inline void set_block(zmm_block_t *b, size_t size, size_t type)
 {
 	b->size = size | type;
 	AT(b, size)->prev = size | type;
 }
 
-static inline int is_first_block(const zmm_segment_t *seg, const zmm_block_t *b)
+ZMM_NOASAN static inline int is_first_block(const zmm_segment_t *seg, const zmm_block_t *b)
 {
 	return (const char *)b == (const char *)seg + SEG_HDR;
 }
 
-static inline int is_guard(const zmm_block_t *b)
+ZMM_NOASAN static inline int is_guard(const zmm_block_t *b)
 {
 	return (b->size & T_MASK) == T_GUARD;
 }
 
-static void small_link(zmm_heap_t *heap, zmm_free_block_t *fb, unsigned idx)
+ZMM_NOASAN static void small_link(zmm_heap_t *heap, zmm_free_block_t *fb, unsigned idx)
 {
 	zmm_free_block_t *head = &heap->small_heads[idx];
 	zmm_free_block_t *next = head->next_free;   /* newest at head->next, oldest at head->prev */
@@ -367,7 +488,7 @@ static void small_link(zmm_heap_t *heap, zmm_free_block_t *fb, unsigned idx)
 	heap->free_bitmap |= (uint64_t)1 << idx;
 }
 
-static void list_unlink(zmm_heap_t *heap, zmm_free_block_t *fb, const char *op)
+ZMM_NOASAN static void list_unlink(zmm_heap_t *heap, zmm_free_block_t *fb, const char *op)
 {
 	zmm_free_block_t *prev = fb->prev_free, *next = fb->next_free;
 
@@ -382,7 +503,7 @@ static void rest_link(zmm_heap_t *heap, zmm_free_block_t *fb);
 static void large_link(zmm_heap_t *heap, zmm_free_block_t *fb);
 
 /* Puts a FREE block (header already written) into the small lists or the trie. */
-static void free_link(zmm_heap_t *heap, zmm_free_block_t *fb)
+ZMM_NOASAN static void free_link(zmm_heap_t *heap, zmm_free_block_t *fb)
 {
 	size_t bs = BSIZE(&fb->info);
 	if (bs < MAX_SMALL) {
@@ -395,7 +516,7 @@ static void free_link(zmm_heap_t *heap, zmm_free_block_t *fb)
 static void large_unlink(zmm_heap_t *heap, zmm_free_block_t *fb, const char *op);
 
 /* Takes a FREE block out of whatever structure holds it. */
-static void free_unlink(zmm_heap_t *heap, zmm_free_block_t *fb, const char *op)
+ZMM_NOASAN static void free_unlink(zmm_heap_t *heap, zmm_free_block_t *fb, const char *op)
 {
 	size_t bs = BSIZE(&fb->info);
 
@@ -417,7 +538,7 @@ static void free_unlink(zmm_heap_t *heap, zmm_free_block_t *fb, const char *op)
 
 /*** Large blocks: bitwise tries ***/
 
-static void large_link(zmm_heap_t *heap, zmm_free_block_t *fb)
+ZMM_NOASAN static void large_link(zmm_heap_t *heap, zmm_free_block_t *fb)
 {
 	size_t size = BSIZE(&fb->info);
 	unsigned idx = zmm_high_bit(size);
@@ -457,7 +578,7 @@ static void large_link(zmm_heap_t *heap, zmm_free_block_t *fb)
 	}
 }
 
-static void large_unlink(zmm_heap_t *heap, zmm_free_block_t *fb, const char *op)
+ZMM_NOASAN static void large_unlink(zmm_heap_t *heap, zmm_free_block_t *fb, const char *op)
 {
 	zmm_free_block_t *repl, **rp;
 
@@ -509,7 +630,7 @@ static void large_unlink(zmm_heap_t *heap, zmm_free_block_t *fb, const char *op)
 }
 
 /* Smallest node of a subtree (leftmost path holds it). */
-static zmm_free_block_t *large_subtree_min(zmm_free_block_t *p, zmm_free_block_t *best)
+ZMM_NOASAN static zmm_free_block_t *large_subtree_min(zmm_free_block_t *p, zmm_free_block_t *best)
 {
 	for (; p; p = p->child[p->child[0] ? 0 : 1]) {
 		if (best == NULL || BSIZE(&p->info) < BSIZE(&best->info)) {
@@ -520,7 +641,7 @@ static zmm_free_block_t *large_subtree_min(zmm_free_block_t *p, zmm_free_block_t
 }
 
 /* Largest node of a subtree (rightmost path holds it). */
-static size_t large_subtree_max(const zmm_free_block_t *p)
+ZMM_NOASAN static size_t large_subtree_max(const zmm_free_block_t *p)
 {
 	size_t best = 0;
 	for (; p; p = p->child[p->child[1] ? 1 : 0]) {
@@ -533,7 +654,7 @@ static size_t large_subtree_max(const zmm_free_block_t *p)
 
 /* Best fit: the smallest free large block of at least true_size bytes. Prefers a sibling of the
  * trie node so the trie is left alone. */
-static zmm_free_block_t *large_search(zmm_heap_t *heap, size_t true_size)
+ZMM_NOASAN static zmm_free_block_t *large_search(zmm_heap_t *heap, size_t true_size)
 {
 	unsigned idx = zmm_high_bit(true_size);
 	uint64_t bitmap = heap->large_bitmap >> idx;
@@ -581,7 +702,7 @@ static zmm_free_block_t *large_search(zmm_heap_t *heap, size_t true_size)
 
 /*** Rest list ***/
 
-static void rest_link(zmm_heap_t *heap, zmm_free_block_t *fb)
+ZMM_NOASAN static void rest_link(zmm_heap_t *heap, zmm_free_block_t *fb)
 {
 	zmm_free_block_t *head = &heap->rest_head;
 
@@ -601,7 +722,7 @@ static void rest_link(zmm_heap_t *heap, zmm_free_block_t *fb)
 }
 
 /* Exact fit from the newest, else best fit. Only used close to the limit. */
-static zmm_free_block_t *rest_search(zmm_heap_t *heap, size_t true_size)
+ZMM_NOASAN static zmm_free_block_t *rest_search(zmm_heap_t *heap, size_t true_size)
 {
 	zmm_free_block_t *head = &heap->rest_head, *p, *best = NULL;
 
@@ -619,7 +740,7 @@ static zmm_free_block_t *rest_search(zmm_heap_t *heap, size_t true_size)
 
 /*** Segments ***/
 
-static void segment_link(zmm_heap_t *heap, zmm_segment_t *seg)
+ZMM_NOASAN static void segment_link(zmm_heap_t *heap, zmm_segment_t *seg)
 {
 	seg->owner = heap;
 	seg->prev = NULL;
@@ -638,7 +759,7 @@ static void segment_link(zmm_heap_t *heap, zmm_segment_t *seg)
 	}
 }
 
-static void segment_unlink(zmm_heap_t *heap, zmm_segment_t *seg)
+ZMM_NOASAN static void segment_unlink(zmm_heap_t *heap, zmm_segment_t *seg)
 {
 	if (seg->prev) {
 		seg->prev->next = seg->next;
@@ -652,9 +773,10 @@ static void segment_unlink(zmm_heap_t *heap, zmm_segment_t *seg)
 	heap->segments_count--;
 }
 
-static void segment_release(zmm_heap_t *heap, zmm_segment_t *seg)
+ZMM_NOASAN static void segment_release(zmm_heap_t *heap, zmm_segment_t *seg)
 {
 	segment_unlink(heap, seg);
+	ann_segment(heap, seg, seg->size, 1);
 	free(seg->starts);
 	seg->starts = NULL;
 	seg->starts_len = 0;
@@ -665,13 +787,14 @@ static void segment_release(zmm_heap_t *heap, zmm_segment_t *seg)
 
 /* Lays out an empty segment: one free-able block spanning the usable area (returned, not linked), and
  * the guard. */
-static zmm_block_t *segment_format(zmm_segment_t *seg)
+ZMM_NOASAN static zmm_block_t *segment_format(zmm_heap_t *heap, zmm_segment_t *seg)
 {
 	zmm_block_t *b = (zmm_block_t *)((char *)seg + SEG_HDR);
 	size_t bs = seg->size - SEG_HDR - HDR;
 	zmm_block_t *guard = AT(b, bs);
 
 	memset(seg->starts, 0, seg->starts_len);
+	ann_segment(heap, seg, seg->size, 0);
 	b->prev = T_GUARD;
 	guard->size = HDR | T_GUARD;
 	set_block(b, bs, T_FREE);
@@ -680,7 +803,7 @@ static zmm_block_t *segment_format(zmm_segment_t *seg)
 }
 
 /* Takes a new segment of size bytes. Returns NULL after the limit or oom hook said so. */
-static zmm_segment_t *segment_new(zmm_heap_t *heap, size_t size, size_t request, int *retry)
+ZMM_NOASAN static zmm_segment_t *segment_new(zmm_heap_t *heap, size_t size, size_t request, int *retry)
 {
 	zmm_segment_t *seg;
 
@@ -723,7 +846,7 @@ static zmm_segment_t *segment_new(zmm_heap_t *heap, size_t size, size_t request,
 
 /*** Allocation ***/
 
-static inline size_t true_size_of(const zmm_heap_t *heap, size_t size)
+ZMM_NOASAN static inline size_t true_size_of(const zmm_heap_t *heap, size_t size)
 {
 	size_t t = size + heap->extra + HDR + ZMM_HEAP_ALIGNMENT - 1;
 	if (ZMM_UNLIKELY(t < size)) {
@@ -735,7 +858,7 @@ static inline size_t true_size_of(const zmm_heap_t *heap, size_t size)
 
 /* Marks b (a FREE block already unlinked, of bs bytes) USED with true_size bytes; the tail, if big
  * enough, becomes a free block (in the rest list when to_rest). */
-static void block_take(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b, size_t bs, size_t true_size, int to_rest)
+ZMM_NOASAN static void block_take(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b, size_t bs, size_t true_size, int to_rest)
 {
 	size_t rem = bs - true_size;
 
@@ -759,16 +882,21 @@ static void block_take(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b, siz
 	}
 }
 
-static inline void *block_hand_out(zmm_heap_t *heap, zmm_block_t *b, size_t size)
+ZMM_NOASAN static inline void *block_hand_out(zmm_heap_t *heap, zmm_block_t *b, size_t size)
 {
-	if (ZMM_UNLIKELY(heap->extra)) {
-		prot_write(heap, b, size);
+	if (ZMM_UNLIKELY(heap->slow)) {
+		if (heap->extra) {
+			prot_write(heap, b, size);
+		}
+		if (heap->annotate) {
+			ann_handout(heap, PAYLOAD(b), size);
+		}
 	}
 	return PAYLOAD(b);
 }
 
 /* The slow path for every request the cache could not serve. */
-static void *alloc_slow(zmm_heap_t *heap, size_t size, size_t true_size)
+ZMM_NOASAN static void *alloc_slow(zmm_heap_t *heap, size_t size, size_t true_size)
 {
 	zmm_free_block_t *fb;
 	zmm_segment_t *seg;
@@ -820,7 +948,7 @@ again:
 		}
 		heap->counters.huge_allocs++;
 		{
-			zmm_block_t *b = segment_format(seg);
+			zmm_block_t *b = segment_format(heap, seg);
 			block_take(heap, seg, b, BSIZE(b), true_size, 1);
 			return block_hand_out(heap, b, size);
 		}
@@ -831,7 +959,7 @@ again:
 		return NULL;
 	}
 	{
-		zmm_block_t *b = segment_format(seg);
+		zmm_block_t *b = segment_format(heap, seg);
 		block_take(heap, seg, b, BSIZE(b), true_size, 0);
 		return block_hand_out(heap, b, size);
 	}
@@ -851,12 +979,42 @@ found:
 	}
 }
 
-void *zmm_heap_alloc(zmm_heap_t *heap, size_t size)
+/* Every allocation that the inline fast path does not take: protection, annotation, large. */
+ZMM_NOASAN static void *alloc_general(zmm_heap_t *heap, size_t size)
 {
 	size_t req = size + heap->extra;
+	void *p;
 
-	if (ZMM_LIKELY(req <= ZMM_HEAP_MAX_SMALL_REQUEST && req >= size)) {
+	ANN_ENTER(heap);
+	if (req <= ZMM_HEAP_MAX_SMALL_REQUEST && req >= size) {
 		size_t k = (req + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT;
+		unsigned idx = (unsigned)(k > 2 ? k - 2 : 0);
+		zmm_free_block_t *fb = heap->cache[idx];
+
+		if (fb != NULL) {
+			heap->cache[idx] = fb->prev_free;
+			fb->info.size &= ~F_FLAG;
+			heap->cached -= BUCKET_SIZE(idx);
+			heap->cached_blocks--;
+			heap->cache_hits[idx]++;
+			p = block_hand_out(heap, &fb->info, size);
+		} else {
+			heap->cache_misses[idx]++;
+			p = alloc_slow(heap, size, BUCKET_SIZE(idx));
+		}
+	} else {
+		heap->large_allocs++;
+		p = alloc_slow(heap, size, true_size_of(heap, size));
+	}
+	ANN_LEAVE(heap);
+	return p;
+}
+
+ZMM_NOASAN void *zmm_heap_alloc(zmm_heap_t *heap, size_t size)
+{
+	if (ZMM_LIKELY(size < heap->fast_limit)) {
+		/* small, no protection, no annotation: pop the bucket's cache */
+		size_t k = (size + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT;
 		unsigned idx = (unsigned)(k > 2 ? k - 2 : 0);
 		zmm_free_block_t *fb = heap->cache[idx];
 
@@ -866,20 +1024,19 @@ void *zmm_heap_alloc(zmm_heap_t *heap, size_t size)
 			heap->cached -= BUCKET_SIZE(idx);
 			heap->cached_blocks--;
 			heap->cache_hits[idx]++;
-			return block_hand_out(heap, &fb->info, size);
+			return PAYLOAD(fb);
 		}
 		heap->cache_misses[idx]++;
 		return alloc_slow(heap, size, BUCKET_SIZE(idx));
 	}
-	heap->large_allocs++;
-	return alloc_slow(heap, size, true_size_of(heap, size));
+	return alloc_general(heap, size);
 }
 
 /*** Free ***/
 
 /* The containing block of an address inside a segment's block area (error path only): the last
  * block start at or before it. */
-static ZMM_COLD zmm_block_t *containing_block(const zmm_segment_t *seg, const void *addr)
+ZMM_NOASAN static ZMM_COLD zmm_block_t *containing_block(const zmm_segment_t *seg, const void *addr)
 {
 	size_t o = seg_off(seg, addr) >> 3;
 	size_t w = o >> 6;
@@ -897,7 +1054,7 @@ static ZMM_COLD zmm_block_t *containing_block(const zmm_segment_t *seg, const vo
 }
 
 /* Explains why ptr is not a live block, through the error hook. */
-static ZMM_COLD void report_invalid(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, const char *op)
+ZMM_NOASAN static ZMM_COLD void report_invalid(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, const char *op)
 {
 	char *base = (char *)seg;
 	zmm_block_t *b = BLOCK_OF(ptr);
@@ -943,7 +1100,7 @@ static ZMM_COLD void report_invalid(zmm_heap_t *heap, zmm_segment_t *seg, void *
 }
 
 /* Is b a live (USED, not cached) block of seg whose tags agree? */
-static inline int block_is_live(const zmm_segment_t *seg, const zmm_block_t *b)
+ZMM_NOASAN static inline int block_is_live(const zmm_segment_t *seg, const zmm_block_t *b)
 {
 	const char *base = (const char *)seg;
 
@@ -961,7 +1118,7 @@ static inline int block_is_live(const zmm_segment_t *seg, const zmm_block_t *b)
 }
 
 /* Frees a live block for real: merge, release an empty segment, or link. */
-static void block_release(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b)
+ZMM_NOASAN static void block_release(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b)
 {
 	size_t bs = BSIZE(b);
 	zmm_block_t *next = AT(b, bs);
@@ -990,7 +1147,46 @@ static void block_release(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b)
 	free_link(heap, (zmm_free_block_t *)b);
 }
 
-int zmm_heap_free(zmm_heap_t *heap, void *ptr)
+/* Free with protection and/or annotation on. */
+ZMM_NOASAN static int free_general(zmm_heap_t *owner, zmm_segment_t *seg, void *ptr)
+{
+	zmm_block_t *b = BLOCK_OF(ptr);
+	size_t bs;
+	int rc = ZMM_FREE_INVALID;
+
+	ANN_ENTER(owner);
+	if (!block_is_live(seg, b)) {
+		report_invalid(owner, seg, ptr, "free");
+		goto out;
+	}
+	bs = BSIZE(b);
+	if (owner->extra) {
+		size_t req = prot_requested(owner, b);
+		if (prot_verify(owner, seg, b, "free") == 1) {
+			goto out;                          /* header damaged: do not trust it, leave the block */
+		}
+		memset(PAYLOAD(b), 0x5A, req == (size_t)-1 ? 0 : req);
+	}
+	ann_takeback(owner, PAYLOAD(b), bs - HDR);
+	owner->counters.frees++;
+	if (bs < MAX_SMALL && owner->cached < owner->cache_limit) {
+		unsigned idx = BUCKET_OF(bs);
+		zmm_free_block_t *fb = (zmm_free_block_t *)b;
+		b->size |= F_FLAG;
+		fb->prev_free = owner->cache[idx];
+		owner->cache[idx] = fb;
+		owner->cached += bs;
+		owner->cached_blocks++;
+	} else {
+		block_release(owner, seg, b);
+	}
+	rc = ZMM_FREE_OK;
+out:
+	ANN_LEAVE(owner);
+	return rc;
+}
+
+ZMM_NOASAN int zmm_heap_free(zmm_heap_t *heap, void *ptr)
 {
 	zmm_segment_t *seg;
 	zmm_heap_t *owner;
@@ -1005,19 +1201,15 @@ int zmm_heap_free(zmm_heap_t *heap, void *ptr)
 		return ZMM_FREE_FOREIGN;
 	}
 	owner = (zmm_heap_t *)seg->owner;
+	if (ZMM_UNLIKELY(owner->slow)) {
+		return free_general(owner, seg, ptr);
+	}
 	b = BLOCK_OF(ptr);
 	if (ZMM_UNLIKELY(!block_is_live(seg, b))) {
 		report_invalid(owner, seg, ptr, "free");
 		return ZMM_FREE_INVALID;
 	}
 	bs = BSIZE(b);
-	if (ZMM_UNLIKELY(owner->extra)) {
-		size_t req = prot_requested(owner, b);
-		if (prot_verify(owner, seg, b, "free") == 1) {
-			return ZMM_FREE_INVALID;           /* header damaged: do not trust it, leave the block */
-		}
-		memset(PAYLOAD(b), 0x5A, req == (size_t)-1 ? 0 : req);
-	}
 	owner->counters.frees++;
 	if (bs < MAX_SMALL && owner->cached < owner->cache_limit) {
 		unsigned idx = BUCKET_OF(bs);
@@ -1036,7 +1228,7 @@ int zmm_heap_free(zmm_heap_t *heap, void *ptr)
 /*** Realloc ***/
 
 /* Is b the only block of its segment apart from a free tail (a whole-segment block)? */
-static inline int is_whole_segment(const zmm_segment_t *seg, const zmm_block_t *b)
+ZMM_NOASAN static inline int is_whole_segment(const zmm_segment_t *seg, const zmm_block_t *b)
 {
 	const zmm_block_t *next = AT(b, BSIZE(b));
 	return is_first_block(seg, b)
@@ -1046,7 +1238,7 @@ static inline int is_whole_segment(const zmm_segment_t *seg, const zmm_block_t *
 /* Resizes the segment of a whole-segment block b (see is_whole_segment) so that b gets true_size
  * bytes; the tail goes to the rest list. Returns the block (maybe moved), or NULL with everything
  * unchanged (*retry set when the cache was flushed to make room: the caller starts over). */
-static zmm_block_t *segment_resize(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b, size_t true_size,
+ZMM_NOASAN static zmm_block_t *segment_resize(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b, size_t true_size,
                                    size_t request, int *retry)
 {
 	size_t old_seg = seg->size, orig = BSIZE(b);
@@ -1129,7 +1321,7 @@ static zmm_block_t *segment_resize(zmm_heap_t *heap, zmm_segment_t *seg, zmm_blo
 	return b;
 }
 
-static size_t payload_bytes(const zmm_heap_t *heap, const zmm_block_t *b)
+ZMM_NOASAN static size_t payload_bytes(const zmm_heap_t *heap, const zmm_block_t *b)
 {
 	if (heap->extra) {
 		size_t req = prot_requested(heap, b);
@@ -1138,7 +1330,19 @@ static size_t payload_bytes(const zmm_heap_t *heap, const zmm_block_t *b)
 	return BSIZE(b) - HDR;
 }
 
-void *zmm_heap_realloc(zmm_heap_t *heap, void *ptr, size_t size)
+static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size);
+
+ZMM_NOASAN void *zmm_heap_realloc(zmm_heap_t *heap, void *ptr, size_t size)
+{
+	void *np;
+
+	ANN_ENTER(heap);
+	np = realloc_impl(heap, ptr, size);
+	ANN_LEAVE(heap);
+	return np;
+}
+
+ZMM_NOASAN static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size)
 {
 	zmm_segment_t *seg;
 	zmm_heap_t *owner;
@@ -1165,9 +1369,16 @@ void *zmm_heap_realloc(zmm_heap_t *heap, void *ptr, size_t size)
 		return zmm_heap_alloc(heap, size);
 	}
 	heap->counters.reallocs++;
-	if (owner != heap) {
-		/* a block of the other epoch's heap: move it into this one */
+	if (owner != heap || heap->annotate) {
+		/* another heap's block, or annotations on (a move keeps the tools' view exact) */
 		size_t keep = payload_bytes(owner, b);
+#ifdef ZMM_ASAN
+		if (owner->annotate & ANN_ASAN) {
+			/* only the requested bytes are addressable: copy up to the first poisoned byte */
+			const char *bad = (const char *)__asan_region_is_poisoned(ptr, keep);
+			if (bad) keep = (size_t)(bad - (const char *)ptr);
+		}
+#endif
 		np = zmm_heap_alloc(heap, size);
 		if (np) {
 			memcpy(np, ptr, keep < size ? keep : size);
@@ -1254,7 +1465,7 @@ void *zmm_heap_realloc(zmm_heap_t *heap, void *ptr, size_t size)
 		if (retry) {
 			/* the cache was flushed to make room: start over, the neighbourhood may have changed */
 			heap->counters.reallocs--;
-			return zmm_heap_realloc(heap, ptr, size);
+			return realloc_impl(heap, ptr, size);
 		}
 		return NULL;
 	}
@@ -1272,7 +1483,7 @@ void *zmm_heap_realloc(zmm_heap_t *heap, void *ptr, size_t size)
 	return np;
 }
 
-size_t zmm_heap_block_size(zmm_heap_t *heap, const void *ptr)
+ZMM_NOASAN size_t zmm_heap_block_size(zmm_heap_t *heap, const void *ptr)
 {
 	zmm_segment_t *seg = zmm_storage_find(heap->storage, ptr);
 	const zmm_block_t *b;
@@ -1281,19 +1492,24 @@ size_t zmm_heap_block_size(zmm_heap_t *heap, const void *ptr)
 		return 0;
 	}
 	b = BLOCK_OF(ptr);
-	if (!block_is_live(seg, b)) {
-		return 0;
+	{
+		size_t n;
+		zmm_heap_t *owner = (zmm_heap_t *)seg->owner;
+		ANN_ENTER(owner);
+		n = block_is_live(seg, b) ? payload_bytes(owner, b) : 0;
+		ANN_LEAVE(owner);
+		return n;
 	}
-	return payload_bytes((zmm_heap_t *)seg->owner, b);
 }
 
 /*** Cache flush, gc, reset ***/
 
-size_t zmm_heap_flush_cache(zmm_heap_t *heap)
+ZMM_NOASAN size_t zmm_heap_flush_cache(zmm_heap_t *heap)
 {
 	size_t flushed = heap->cached;
 	unsigned i;
 
+	ANN_ENTER(heap);
 	for (i = 0; i < NUM_BUCKETS; i++) {
 		zmm_free_block_t *fb = heap->cache[i];
 		heap->cache[i] = NULL;
@@ -1310,10 +1526,11 @@ size_t zmm_heap_flush_cache(zmm_heap_t *heap)
 			fb = nx;
 		}
 	}
+	ANN_LEAVE(heap);
 	return flushed;
 }
 
-void zmm_heap_set_cache_limit(zmm_heap_t *heap, size_t cache_limit)
+ZMM_NOASAN void zmm_heap_set_cache_limit(zmm_heap_t *heap, size_t cache_limit)
 {
 	heap->cache_limit = cache_limit;
 	heap->options.cache_limit = cache_limit;
@@ -1322,7 +1539,7 @@ void zmm_heap_set_cache_limit(zmm_heap_t *heap, size_t cache_limit)
 	}
 }
 
-size_t zmm_heap_gc(zmm_heap_t *heap)
+ZMM_NOASAN size_t zmm_heap_gc(zmm_heap_t *heap)
 {
 	size_t before = heap->real_size;
 	size_t pooled = zmm_storage_pool_bytes(heap->storage);
@@ -1332,7 +1549,7 @@ size_t zmm_heap_gc(zmm_heap_t *heap)
 	return (before - heap->real_size) + pooled;
 }
 
-static void lists_init(zmm_heap_t *heap)
+ZMM_NOASAN static void lists_init(zmm_heap_t *heap)
 {
 	unsigned i;
 
@@ -1347,13 +1564,37 @@ static void lists_init(zmm_heap_t *heap)
 	heap->cached = heap->cached_blocks = 0;
 }
 
-void zmm_heap_reset(zmm_heap_t *heap, size_t keep_segments)
+/* Valgrind: forget the live blocks of a segment that is about to be wiped, so memcheck neither
+ * reports them as leaks nor keeps them as blocks. */
+ZMM_NOASAN static void ann_forget_blocks(zmm_heap_t *heap, zmm_segment_t *seg)
+{
+#ifdef ZMM_VALGRIND
+	zmm_block_t *b = (zmm_block_t *)((char *)seg + SEG_HDR);
+	char *end = (char *)seg + seg->size - HDR;
+
+	if (!(heap->annotate & ANN_VALGRIND)) {
+		return;
+	}
+	while ((char *)b < end && BSIZE(b) >= MIN_BLOCK) {
+		if ((b->size & (T_MASK | F_FLAG)) == T_USED) {
+			VALGRIND_FREELIKE_BLOCK(PAYLOAD(b), 0);
+		}
+		b = AT(b, BSIZE(b));
+	}
+#else
+	(void)heap; (void)seg;
+#endif
+}
+
+ZMM_NOASAN void zmm_heap_reset(zmm_heap_t *heap, size_t keep_segments)
 {
 	zmm_segment_t *seg = heap->segments, *keep = NULL;
 	size_t kept = 0;
 
+	ANN_ENTER(heap);
 	while (seg) {
 		zmm_segment_t *nx = seg->next;
+		ann_forget_blocks(heap, seg);
 		if (kept < keep_segments && seg->size == heap->segment_size) {
 			seg->next = keep;
 			keep = seg;
@@ -1363,6 +1604,7 @@ void zmm_heap_reset(zmm_heap_t *heap, size_t keep_segments)
 			free(seg->starts);
 			seg->starts = NULL;
 			seg->owner = NULL;
+			ann_segment(heap, seg, seg->size, 1);
 			zmm_storage_segment_free(heap->storage, seg);
 		}
 		seg = nx;
@@ -1378,22 +1620,23 @@ void zmm_heap_reset(zmm_heap_t *heap, size_t keep_segments)
 		zmm_segment_t *nx = keep->next;
 		zmm_block_t *b;
 		segment_link(heap, keep);
-		b = segment_format(keep);
+		b = segment_format(heap, keep);
 		free_link(heap, (zmm_free_block_t *)b);
 		keep = nx;
 	}
+	ANN_LEAVE(heap);
 }
 
 /*** Lifecycle ***/
 
-void zmm_heap_options_default(zmm_heap_options_t *opts)
+ZMM_NOASAN void zmm_heap_options_default(zmm_heap_options_t *opts)
 {
 	opts->cache_limit = ZMM_HEAP_CACHE_DEFAULT;
 	opts->protection = 0;
 	opts->limit = ZMM_HEAP_NO_LIMIT;
 }
 
-static uint64_t heap_secret(const void *seed)
+ZMM_NOASAN static uint64_t heap_secret(const void *seed)
 {
 	uint64_t s = (uint64_t)(uintptr_t)seed ^ (uint64_t)(uintptr_t)&heap_secret;
 	FILE *f = fopen("/dev/urandom", "rb");
@@ -1408,7 +1651,7 @@ static uint64_t heap_secret(const void *seed)
 	return s ? s : 0x9e3779b97f4a7c15ULL;
 }
 
-zmm_heap_t *zmm_heap_create(zmm_storage_t *storage, const zmm_heap_options_t *opts, const zmm_heap_hooks_t *hooks)
+ZMM_NOASAN zmm_heap_t *zmm_heap_create(zmm_storage_t *storage, const zmm_heap_options_t *opts, const zmm_heap_hooks_t *hooks)
 {
 	zmm_heap_t *heap = (zmm_heap_t *)calloc(1, sizeof(*heap));
 
@@ -1428,12 +1671,15 @@ zmm_heap_t *zmm_heap_create(zmm_storage_t *storage, const zmm_heap_options_t *op
 	heap->cache_limit = heap->options.cache_limit;
 	heap->limit = heap->options.limit;
 	heap->extra = heap->options.protection ? ZMM_HEAP_PROTECTION_EXTRA : 0;
+	heap->annotate = ann_detect();
+	heap->slow = (heap->extra != 0) || heap->annotate;
+	heap->fast_limit = heap->slow ? 0 : ZMM_HEAP_MAX_SMALL_REQUEST + 1;
 	heap->secret = heap->options.protection ? heap_secret(heap) : 0;
 	lists_init(heap);
 	return heap;
 }
 
-void zmm_heap_destroy(zmm_heap_t *heap)
+ZMM_NOASAN void zmm_heap_destroy(zmm_heap_t *heap)
 {
 	if (heap == NULL) {
 		return;
@@ -1444,12 +1690,12 @@ void zmm_heap_destroy(zmm_heap_t *heap)
 
 /*** Accounting ***/
 
-size_t zmm_heap_true_size(const zmm_heap_t *heap, size_t size)
+ZMM_NOASAN size_t zmm_heap_true_size(const zmm_heap_t *heap, size_t size)
 {
 	return true_size_of(heap, size);
 }
 
-int zmm_heap_bucket_index(size_t true_size)
+ZMM_NOASAN int zmm_heap_bucket_index(size_t true_size)
 {
 	if (true_size < MIN_BLOCK || true_size >= MAX_SMALL || (true_size & (ZMM_HEAP_ALIGNMENT - 1))) {
 		return -1;
@@ -1457,7 +1703,7 @@ int zmm_heap_bucket_index(size_t true_size)
 	return (int)BUCKET_OF(true_size);
 }
 
-static size_t largest_free(const zmm_heap_t *heap)
+ZMM_NOASAN static size_t largest_free(const zmm_heap_t *heap)
 {
 	size_t best = 0;
 	const zmm_free_block_t *p;
@@ -1475,7 +1721,7 @@ static size_t largest_free(const zmm_heap_t *heap)
 	return best;
 }
 
-void zmm_heap_summary(const zmm_heap_t *heap, zmm_heap_summary_t *out)
+ZMM_NOASAN void zmm_heap_summary(const zmm_heap_t *heap, zmm_heap_summary_t *out)
 {
 	out->size = heap->size;
 	out->peak = heap->peak;
@@ -1489,13 +1735,15 @@ void zmm_heap_summary(const zmm_heap_t *heap, zmm_heap_summary_t *out)
 	out->peak_segments = heap->peak_segments;
 	out->segment_size = heap->segment_size;
 	out->free_bytes = heap->real_size - heap->size - heap->segments_count * (SEG_HDR + HDR);
+	ANN_ENTER(heap);
 	out->largest_free_block = largest_free(heap);
+	ANN_LEAVE(heap);
 	out->rest_blocks = heap->rest_count;
 	out->rest_bytes = heap->rest_bytes;
 	out->protection = heap->extra != 0;
 }
 
-void zmm_heap_counters(const zmm_heap_t *heap, zmm_heap_counters_t *out)
+ZMM_NOASAN void zmm_heap_counters(const zmm_heap_t *heap, zmm_heap_counters_t *out)
 {
 	unsigned i;
 
@@ -1508,36 +1756,36 @@ void zmm_heap_counters(const zmm_heap_t *heap, zmm_heap_counters_t *out)
 	out->allocs = out->cache_hits + out->cache_misses + heap->large_allocs;
 }
 
-size_t zmm_heap_usage(const zmm_heap_t *heap)
+ZMM_NOASAN size_t zmm_heap_usage(const zmm_heap_t *heap)
 {
 	return heap->size - heap->cached;
 }
 
-void zmm_heap_reset_peak(zmm_heap_t *heap)
+ZMM_NOASAN void zmm_heap_reset_peak(zmm_heap_t *heap)
 {
 	heap->peak = heap->size - heap->cached;
 	heap->real_peak = heap->real_size;
 }
 
-void zmm_heap_set_limit(zmm_heap_t *heap, size_t limit)
+ZMM_NOASAN void zmm_heap_set_limit(zmm_heap_t *heap, size_t limit)
 {
 	heap->limit = limit;
 	heap->options.limit = limit;
 }
 
-zmm_storage_t *zmm_heap_storage(const zmm_heap_t *heap)
+ZMM_NOASAN zmm_storage_t *zmm_heap_storage(const zmm_heap_t *heap)
 {
 	return heap->storage;
 }
 
-const zmm_heap_options_t *zmm_heap_get_options(const zmm_heap_t *heap)
+ZMM_NOASAN const zmm_heap_options_t *zmm_heap_get_options(const zmm_heap_t *heap)
 {
 	return &heap->options;
 }
 
 /*** Statistics snapshot ***/
 
-static void segment_walk_stats(const zmm_segment_t *seg, zmm_segment_stats_t *row)
+ZMM_NOASAN static void segment_walk_stats(const zmm_segment_t *seg, zmm_segment_stats_t *row)
 {
 	const zmm_block_t *b = (const zmm_block_t *)((const char *)seg + SEG_HDR);
 	const char *end = (const char *)seg + seg->size - HDR;
@@ -1564,7 +1812,7 @@ static void segment_walk_stats(const zmm_segment_t *seg, zmm_segment_stats_t *ro
 	}
 }
 
-static void large_count(const zmm_free_block_t *node, zmm_large_stats_t *row)
+ZMM_NOASAN static void large_count(const zmm_free_block_t *node, zmm_large_stats_t *row)
 {
 	const zmm_free_block_t *s;
 
@@ -1581,7 +1829,19 @@ static void large_count(const zmm_free_block_t *node, zmm_large_stats_t *row)
 	large_count(node->child[1], row);
 }
 
-int zmm_heap_stats(const zmm_heap_t *heap, zmm_heap_stats_t *out, int limited)
+static int stats_impl(const zmm_heap_t *heap, zmm_heap_stats_t *out, int limited);
+
+ZMM_NOASAN int zmm_heap_stats(const zmm_heap_t *heap, zmm_heap_stats_t *out, int limited)
+{
+	int rc;
+
+	ANN_ENTER(heap);
+	rc = stats_impl(heap, out, limited);
+	ANN_LEAVE(heap);
+	return rc;
+}
+
+ZMM_NOASAN static int stats_impl(const zmm_heap_t *heap, zmm_heap_stats_t *out, int limited)
 {
 	unsigned i;
 	size_t classes;
@@ -1647,7 +1907,7 @@ int zmm_heap_stats(const zmm_heap_t *heap, zmm_heap_stats_t *out, int limited)
 	return 0;
 }
 
-void zmm_heap_stats_free(zmm_heap_stats_t *stats)
+ZMM_NOASAN void zmm_heap_stats_free(zmm_heap_stats_t *stats)
 {
 	free(stats->segments);
 	stats->segments = NULL;
@@ -1663,7 +1923,7 @@ typedef struct check_ctx {
 	size_t errors;
 } check_ctx_t;
 
-static void check_fail(check_ctx_t *c, const char *fmt, ...)
+ZMM_NOASAN static void check_fail(check_ctx_t *c, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -1679,7 +1939,7 @@ static void check_fail(check_ctx_t *c, const char *fmt, ...)
 }
 
 /* The position of seg in the heap's list (for messages), or -1. */
-static long seg_index(const zmm_heap_t *heap, const zmm_segment_t *seg)
+ZMM_NOASAN static long seg_index(const zmm_heap_t *heap, const zmm_segment_t *seg)
 {
 	const zmm_segment_t *s;
 	long n = 0;
@@ -1690,7 +1950,7 @@ static long seg_index(const zmm_heap_t *heap, const zmm_segment_t *seg)
 }
 
 /* Checks that a free-structure member is a FREE block of this heap with a start bit. */
-static int check_free_member(check_ctx_t *c, const zmm_free_block_t *fb, const char *where)
+ZMM_NOASAN static int check_free_member(check_ctx_t *c, const zmm_free_block_t *fb, const char *where)
 {
 	const zmm_heap_t *heap = c->heap;
 	zmm_segment_t *seg = zmm_storage_find(heap->storage, fb);
@@ -1707,7 +1967,7 @@ static int check_free_member(check_ctx_t *c, const zmm_free_block_t *fb, const c
 	return 1;
 }
 
-static size_t check_trie(check_ctx_t *c, const zmm_free_block_t *node, zmm_free_block_t *const *slot,
+ZMM_NOASAN static size_t check_trie(check_ctx_t *c, const zmm_free_block_t *node, zmm_free_block_t *const *slot,
                          unsigned idx, unsigned depth, size_t *bytes)
 {
 	const zmm_free_block_t *s;
@@ -1766,7 +2026,19 @@ static size_t check_trie(check_ctx_t *c, const zmm_free_block_t *node, zmm_free_
 	return n;
 }
 
-size_t zmm_heap_check(const zmm_heap_t *heap, zmm_heap_check_cb cb, void *ctx, zmm_heap_check_result_t *out)
+static size_t check_impl(const zmm_heap_t *heap, zmm_heap_check_cb cb, void *ctx, zmm_heap_check_result_t *out);
+
+ZMM_NOASAN size_t zmm_heap_check(const zmm_heap_t *heap, zmm_heap_check_cb cb, void *ctx, zmm_heap_check_result_t *out)
+{
+	size_t n;
+
+	ANN_ENTER(heap);
+	n = check_impl(heap, cb, ctx, out);
+	ANN_LEAVE(heap);
+	return n;
+}
+
+ZMM_NOASAN static size_t check_impl(const zmm_heap_t *heap, zmm_heap_check_cb cb, void *ctx, zmm_heap_check_result_t *out)
 {
 	check_ctx_t c;
 	const zmm_segment_t *seg;
