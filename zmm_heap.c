@@ -71,7 +71,9 @@
 # define ZMM_LIKELY(x)   __builtin_expect(!!(x), 1)
 # define ZMM_UNLIKELY(x) __builtin_expect(!!(x), 0)
 # define ZMM_COLD        __attribute__((cold, noinline))
+# define ZMM_NOINLINE    __attribute__((noinline))
 #else
+# define ZMM_NOINLINE
 # define ZMM_LIKELY(x)   (x)
 # define ZMM_UNLIKELY(x) (x)
 # define ZMM_COLD
@@ -167,7 +169,8 @@ struct zmm_free_block {
 struct zmm_heap {
 	zmm_free_block_t *cache[NUM_BUCKETS];     /* per-bucket LIFO of cached blocks (linked via prev_free) */
 	size_t            cached;                 /* bytes in the cache */
-	size_t            cached_blocks;          /* blocks in the cache */
+	uint64_t          cache_pushes;           /* blocks that entered the cache (frees served by it) */
+	uint64_t          cache_dropped;          /* blocks that left the cache by a flush or reset */
 	size_t            cache_limit;            /* cache cap in bytes, 0 = off */
 	size_t            extra;                  /* bytes added to every request (protection) */
 	size_t            fast_limit;             /* requests below this take the inline fast paths (0: never) */
@@ -271,6 +274,13 @@ ZMM_NOASAN static unsigned ann_detect(void)
 #endif
 	return a;
 }
+
+/* Small bucket of a request (protection off), indexed by (size + 7) / 8: max(k, 2) - 2. */
+static const unsigned char zmm_bucket_of_request[(ZMM_HEAP_MAX_SMALL_REQUEST + 7) / 8 + 1] = {
+	 0,  0,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+	20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41,
+	42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63
+};
 
 /*** Bit helpers ***/
 
@@ -896,7 +906,7 @@ ZMM_NOASAN static inline void *block_hand_out(zmm_heap_t *heap, zmm_block_t *b, 
 }
 
 /* The slow path for every request the cache could not serve. */
-ZMM_NOASAN static void *alloc_slow(zmm_heap_t *heap, size_t size, size_t true_size)
+ZMM_NOASAN ZMM_NOINLINE static void *alloc_slow(zmm_heap_t *heap, size_t size, size_t true_size)
 {
 	zmm_free_block_t *fb;
 	zmm_segment_t *seg;
@@ -980,7 +990,7 @@ found:
 }
 
 /* Every allocation that the inline fast path does not take: protection, annotation, large. */
-ZMM_NOASAN static void *alloc_general(zmm_heap_t *heap, size_t size)
+ZMM_NOASAN ZMM_NOINLINE static void *alloc_general(zmm_heap_t *heap, size_t size)
 {
 	size_t req = size + heap->extra;
 	void *p;
@@ -995,7 +1005,6 @@ ZMM_NOASAN static void *alloc_general(zmm_heap_t *heap, size_t size)
 			heap->cache[idx] = fb->prev_free;
 			fb->info.size &= ~F_FLAG;
 			heap->cached -= BUCKET_SIZE(idx);
-			heap->cached_blocks--;
 			heap->cache_hits[idx]++;
 			p = block_hand_out(heap, &fb->info, size);
 		} else {
@@ -1014,15 +1023,13 @@ ZMM_NOASAN void *zmm_heap_alloc(zmm_heap_t *heap, size_t size)
 {
 	if (ZMM_LIKELY(size < heap->fast_limit)) {
 		/* small, no protection, no annotation: pop the bucket's cache */
-		size_t k = (size + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT;
-		unsigned idx = (unsigned)(k > 2 ? k - 2 : 0);
+		unsigned idx = zmm_bucket_of_request[(size + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT];
 		zmm_free_block_t *fb = heap->cache[idx];
 
 		if (ZMM_LIKELY(fb != NULL)) {
 			heap->cache[idx] = fb->prev_free;
 			fb->info.size &= ~F_FLAG;
 			heap->cached -= BUCKET_SIZE(idx);
-			heap->cached_blocks--;
 			heap->cache_hits[idx]++;
 			return PAYLOAD(fb);
 		}
@@ -1118,7 +1125,7 @@ ZMM_NOASAN static inline int block_is_live(const zmm_segment_t *seg, const zmm_b
 }
 
 /* Frees a live block for real: merge, release an empty segment, or link. */
-ZMM_NOASAN static void block_release(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b)
+ZMM_NOASAN ZMM_NOINLINE static void block_release(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b)
 {
 	size_t bs = BSIZE(b);
 	zmm_block_t *next = AT(b, bs);
@@ -1147,8 +1154,21 @@ ZMM_NOASAN static void block_release(zmm_heap_t *heap, zmm_segment_t *seg, zmm_b
 	free_link(heap, (zmm_free_block_t *)b);
 }
 
-/* Free with protection and/or annotation on. */
-ZMM_NOASAN static int free_general(zmm_heap_t *owner, zmm_segment_t *seg, void *ptr)
+/* The real free of a live block that does not go to the cache: check the tags it is about to
+ * trust, then merge and link. */
+ZMM_NOASAN ZMM_NOINLINE static int free_release(zmm_heap_t *owner, zmm_segment_t *seg, zmm_block_t *b)
+{
+	if (ZMM_UNLIKELY(!block_is_live(seg, b))) {
+		report_invalid(owner, seg, PAYLOAD(b), "free");
+		return ZMM_FREE_INVALID;
+	}
+	owner->counters.frees++;
+	block_release(owner, seg, b);
+	return ZMM_FREE_OK;
+}
+
+/* Free with protection and/or annotation on, or a pointer the fast path did not like. */
+ZMM_NOASAN ZMM_NOINLINE static int free_general(zmm_heap_t *owner, zmm_segment_t *seg, void *ptr)
 {
 	zmm_block_t *b = BLOCK_OF(ptr);
 	size_t bs;
@@ -1168,7 +1188,6 @@ ZMM_NOASAN static int free_general(zmm_heap_t *owner, zmm_segment_t *seg, void *
 		memset(PAYLOAD(b), 0x5A, req == (size_t)-1 ? 0 : req);
 	}
 	ann_takeback(owner, PAYLOAD(b), bs - HDR);
-	owner->counters.frees++;
 	if (bs < MAX_SMALL && owner->cached < owner->cache_limit) {
 		unsigned idx = BUCKET_OF(bs);
 		zmm_free_block_t *fb = (zmm_free_block_t *)b;
@@ -1176,8 +1195,9 @@ ZMM_NOASAN static int free_general(zmm_heap_t *owner, zmm_segment_t *seg, void *
 		fb->prev_free = owner->cache[idx];
 		owner->cache[idx] = fb;
 		owner->cached += bs;
-		owner->cached_blocks++;
+		owner->cache_pushes++;
 	} else {
+		owner->counters.frees++;
 		block_release(owner, seg, b);
 	}
 	rc = ZMM_FREE_OK;
@@ -1191,7 +1211,7 @@ ZMM_NOASAN int zmm_heap_free(zmm_heap_t *heap, void *ptr)
 	zmm_segment_t *seg;
 	zmm_heap_t *owner;
 	zmm_block_t *b;
-	size_t bs;
+	size_t off, bit, bs;
 
 	if (ptr == NULL) {
 		return ZMM_FREE_OK;
@@ -1201,28 +1221,30 @@ ZMM_NOASAN int zmm_heap_free(zmm_heap_t *heap, void *ptr)
 		return ZMM_FREE_FOREIGN;
 	}
 	owner = (zmm_heap_t *)seg->owner;
-	if (ZMM_UNLIKELY(owner->slow)) {
+	off = (size_t)((char *)ptr - (char *)seg);
+	/* protection/annotation, a misaligned pointer or one inside the segment header: general path */
+	if (ZMM_UNLIKELY(owner->slow | (off & (ZMM_HEAP_ALIGNMENT - 1)) | (off < SEG_HDR + HDR))) {
 		return free_general(owner, seg, ptr);
 	}
+	/* exactly the start of a block (start bitmap), and USED, not cached: else the general path
+	 * explains what is wrong */
+	bit = (off >> 3) - (HDR >> 3);
 	b = BLOCK_OF(ptr);
-	if (ZMM_UNLIKELY(!block_is_live(seg, b))) {
-		report_invalid(owner, seg, ptr, "free");
-		return ZMM_FREE_INVALID;
+	bs = b->size;
+	if (ZMM_UNLIKELY(!((seg->starts[bit >> 6] >> (bit & 63)) & 1) || (bs & (T_MASK | F_FLAG)) != T_USED)) {
+		return free_general(owner, seg, ptr);
 	}
-	bs = BSIZE(b);
-	owner->counters.frees++;
 	if (bs < MAX_SMALL && owner->cached < owner->cache_limit) {
 		unsigned idx = BUCKET_OF(bs);
 		zmm_free_block_t *fb = (zmm_free_block_t *)b;
-		b->size |= F_FLAG;
+		b->size = bs | F_FLAG;
 		fb->prev_free = owner->cache[idx];
 		owner->cache[idx] = fb;
-		owner->cached += bs;
-		owner->cached_blocks++;
+		owner->cached += bs - T_USED;
+		owner->cache_pushes++;
 		return ZMM_FREE_OK;
 	}
-	block_release(owner, seg, b);
-	return ZMM_FREE_OK;
+	return free_release(owner, seg, b);
 }
 
 /*** Realloc ***/
@@ -1432,7 +1454,7 @@ ZMM_NOASAN static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size)
 		heap->cache[idx] = fb->prev_free;
 		fb->info.size &= ~F_FLAG;
 		heap->cache_hits[idx]++;
-		heap->counters.frees++;
+		heap->cache_pushes++;
 		memcpy(PAYLOAD(&fb->info), ptr, keep);
 		if (heap->extra) {
 			memset(ptr, 0x5A, keep);
@@ -1521,7 +1543,7 @@ ZMM_NOASAN size_t zmm_heap_flush_cache(zmm_heap_t *heap)
 			}
 			fb->info.size &= ~F_FLAG;
 			heap->cached -= BSIZE(&fb->info);
-			heap->cached_blocks--;
+			heap->cache_dropped++;
 			block_release(heap, seg, &fb->info);
 			fb = nx;
 		}
@@ -1549,7 +1571,18 @@ ZMM_NOASAN size_t zmm_heap_gc(zmm_heap_t *heap)
 	return (before - heap->real_size) + pooled;
 }
 
-ZMM_NOASAN static void lists_init(zmm_heap_t *heap)
+ZMM_NOASAN /* Blocks in the cache, derived from counters so the hot paths update one counter less. */
+static size_t cached_blocks_of(const zmm_heap_t *heap)
+{
+	uint64_t pops = 0;
+	unsigned i;
+	for (i = 0; i < NUM_BUCKETS; i++) {
+		pops += heap->cache_hits[i];
+	}
+	return (size_t)(heap->cache_pushes - pops - heap->cache_dropped);
+}
+
+static void lists_init(zmm_heap_t *heap)
 {
 	unsigned i;
 
@@ -1561,7 +1594,8 @@ ZMM_NOASAN static void lists_init(zmm_heap_t *heap)
 	heap->rest_head.prev_free = heap->rest_head.next_free = &heap->rest_head;
 	heap->free_bitmap = heap->large_bitmap = 0;
 	heap->rest_count = heap->rest_bytes = 0;
-	heap->cached = heap->cached_blocks = 0;
+	heap->cache_dropped += cached_blocks_of(heap);
+	heap->cached = 0;
 }
 
 /* Valgrind: forget the live blocks of a segment that is about to be wiped, so memcheck neither
@@ -1728,7 +1762,7 @@ ZMM_NOASAN void zmm_heap_summary(const zmm_heap_t *heap, zmm_heap_summary_t *out
 	out->real_size = heap->real_size;
 	out->real_peak = heap->real_peak;
 	out->cached = heap->cached;
-	out->cached_blocks = heap->cached_blocks;
+	out->cached_blocks = cached_blocks_of(heap);
 	out->cache_limit = heap->cache_limit;
 	out->limit = heap->limit;
 	out->segments = heap->segments_count;
@@ -1748,6 +1782,7 @@ ZMM_NOASAN void zmm_heap_counters(const zmm_heap_t *heap, zmm_heap_counters_t *o
 	unsigned i;
 
 	*out = heap->counters;
+	out->frees += heap->cache_pushes;
 	out->cache_hits = out->cache_misses = 0;
 	for (i = 0; i < NUM_BUCKETS; i++) {
 		out->cache_hits += heap->cache_hits[i];
@@ -2225,9 +2260,9 @@ ZMM_NOASAN static size_t check_impl(const zmm_heap_t *heap, zmm_heap_check_cb cb
 		check_fail(&c, "free structures hold %zu blocks / %zu bytes but segments have %zu free blocks / %zu bytes",
 		           listed, listed_bytes, free_walk, free_walk_bytes);
 	}
-	if (cached_walk != heap->cached_blocks || cached_bytes != heap->cached) {
+	if (cached_walk != cached_blocks_of(heap) || cached_bytes != heap->cached) {
 		check_fail(&c, "cache holds %zu blocks / %zu bytes but counters say %zu / %zu", cached_walk, cached_bytes,
-		           heap->cached_blocks, heap->cached);
+		           cached_blocks_of(heap), heap->cached);
 	}
 	if (out) {
 		out->segments = nseg;
