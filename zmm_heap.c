@@ -2002,7 +2002,23 @@ ZMM_NOASAN static int check_free_member(check_ctx_t *c, const zmm_free_block_t *
 	return 1;
 }
 
-ZMM_NOASAN static size_t check_trie(check_ctx_t *c, const zmm_free_block_t *node, zmm_free_block_t *const *slot,
+ZMM_NOASAN /* May the checker follow a link to q? Only if q is the list's own head or lies in a segment of this
+ * heap: a damaged link must be reported, never dereferenced. */
+ZMM_NOASAN static int check_link_ok(const check_ctx_t *c, const zmm_free_block_t *q, const zmm_free_block_t *head)
+{
+	zmm_segment_t *seg;
+
+	if (q == head) {
+		return 1;
+	}
+	seg = zmm_storage_find(c->heap->storage, q);
+	return seg != NULL && seg->owner == c->heap
+	       && ((uintptr_t)q & (ZMM_HEAP_ALIGNMENT - 1)) == 0
+	       && (size_t)((const char *)q - (const char *)seg) >= SEG_HDR
+	       && (size_t)((const char *)q - (const char *)seg) + MIN_BLOCK <= seg->size - HDR;
+}
+
+static size_t check_trie(check_ctx_t *c, const zmm_free_block_t *node, zmm_free_block_t *const *slot,
                          unsigned idx, unsigned depth, size_t *bytes)
 {
 	const zmm_free_block_t *s;
@@ -2034,7 +2050,8 @@ ZMM_NOASAN static size_t check_trie(check_ctx_t *c, const zmm_free_block_t *node
 			           seg_index(c->heap, seg), seg ? seg_off(seg, s) : 0, idx);
 			break;
 		}
-		if (s->next_free->prev_free != s) {
+		if (!check_link_ok(c, s->next_free, NULL) || !check_link_ok(c, s->next_free->prev_free, NULL)
+		    || s->next_free->prev_free != s) {
 			check_fail(c, "large tree %u: sibling ring links do not point back", idx);
 			break;
 		}
@@ -2046,6 +2063,12 @@ ZMM_NOASAN static size_t check_trie(check_ctx_t *c, const zmm_free_block_t *node
 		unsigned d;
 		for (d = 0; d < 2; d++) {
 			const zmm_free_block_t *ch = node->child[d];
+			if (ch && !check_link_ok(c, ch, NULL)) {
+				zmm_segment_t *seg = zmm_storage_find(c->heap->storage, node);
+				check_fail(c, "segment #%ld, block at offset %zu: large tree %u child link 0x%zx points outside the heap",
+				           seg_index(c->heap, seg), seg_off(seg, node), idx, (size_t)(uintptr_t)ch);
+				continue;
+			}
 			if (ch) {
 				/* the child's bit at this depth must be d */
 				size_t key = BSIZE(&ch->info) << (NUM_BUCKETS - idx);
@@ -2199,11 +2222,14 @@ ZMM_NOASAN static size_t check_impl(const zmm_heap_t *heap, zmm_heap_check_cb cb
 		char where[48];
 		snprintf(where, sizeof(where), "small list %u", i);
 		for (p = head->next_free; p != head; p = p->next_free) {
-			if (p->next_free->prev_free != p) {
-				check_fail(&c, "small list %u: links do not point back", i);
+			if (!check_free_member(&c, p, where)) break;
+			if (!check_link_ok(&c, p->next_free, head) || p->next_free->prev_free != p) {
+				zmm_segment_t *sg = zmm_storage_find(heap->storage, p);
+				check_fail(&c, "segment #%ld, block at offset %zu: small list %u links do not point back "
+				           "(next 0x%zx; the free block's link words were overwritten)",
+				           seg_index(heap, sg), seg_off(sg, p), i, (size_t)(uintptr_t)p->next_free);
 				break;
 			}
-			if (!check_free_member(&c, p, where)) break;
 			if (BSIZE(&p->info) != BUCKET_SIZE(i) || (p->info.size & F_FLAG)) {
 				check_fail(&c, "small list %u: holds a %zu-byte block", i, BSIZE(&p->info));
 			}
@@ -2242,8 +2268,11 @@ ZMM_NOASAN static size_t check_impl(const zmm_heap_t *heap, zmm_heap_check_cb cb
 	{
 		const zmm_free_block_t *p;
 		for (p = heap->rest_head.next_free; p != &heap->rest_head; p = p->next_free) {
-			if (p->next_free->prev_free != p) { check_fail(&c, "rest list: links do not point back"); break; }
 			if (!check_free_member(&c, p, "the rest list")) break;
+			if (!check_link_ok(&c, p->next_free, &heap->rest_head) || p->next_free->prev_free != p) {
+				check_fail(&c, "rest list: links do not point back");
+				break;
+			}
 			if (!(p->info.size & F_FLAG)) check_fail(&c, "rest list: member lacks the rest flag");
 			rest_n++;
 			rest_b += BSIZE(&p->info);
