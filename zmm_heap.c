@@ -196,6 +196,7 @@ struct zmm_heap {
 	uint64_t          cache_hits[NUM_BUCKETS];   /* per-bucket cache hits */
 	uint64_t          cache_misses[NUM_BUCKETS]; /* per-bucket cache misses */
 	uint64_t          large_allocs;           /* allocations that were not small */
+	uint64_t          alloc_failures;         /* allocations that returned NULL (not counted as allocs) */
 	zmm_heap_counters_t counters;             /* other counters (allocs, cache_* derived) */
 	uint64_t          secret;                 /* protection: cookie and canary secret */
 	zmm_heap_hooks_t  hooks;                  /* the user's hooks */
@@ -454,7 +455,7 @@ ZMM_NOASAN static int prot_verify(zmm_heap_t *heap, zmm_segment_t *seg, zmm_bloc
 	at = (const unsigned char *)PAYLOAD(b) + req;
 	for (i = 0; i < 8; i++) {
 		if (at[i] != canary[i]) {
-			damaged = i + 1;
+			damaged++;
 		}
 	}
 	if (damaged) {
@@ -498,10 +499,32 @@ ZMM_NOASAN static void small_link(zmm_heap_t *heap, zmm_free_block_t *fb, unsign
 	heap->free_bitmap |= (uint64_t)1 << idx;
 }
 
+/* May the heap follow a free-list or trie link to q? It must be one of the heap's own list heads or
+ * trie slots, or lie inside a segment of this heap, 8-aligned. Checked before every link is
+ * followed on the slow paths, so a use-after-free write into a free block is reported, not obeyed. */
+ZMM_NOASAN static int link_ok(const zmm_heap_t *heap, const void *q)
+{
+	const char *c = (const char *)q;
+	zmm_segment_t *seg;
+
+	if (c >= (const char *)heap && c < (const char *)heap + sizeof(*heap)) {
+		return 1;
+	}
+	if (((uintptr_t)q & (ZMM_HEAP_ALIGNMENT - 1)) != 0) {
+		return 0;
+	}
+	seg = zmm_storage_find(heap->storage, q);
+	return seg != NULL && seg->owner == heap && (size_t)(c - (const char *)seg) >= SEG_HDR
+	       && (size_t)(c - (const char *)seg) + 2 * sizeof(void *) <= seg->size - HDR;
+}
+
 ZMM_NOASAN static void list_unlink(zmm_heap_t *heap, zmm_free_block_t *fb, const char *op)
 {
 	zmm_free_block_t *prev = fb->prev_free, *next = fb->next_free;
 
+	if (ZMM_UNLIKELY(!link_ok(heap, prev) || !link_ok(heap, next))) {
+		heap_corrupted(heap, op, fb, "a free block's list links were overwritten (use after free?)");
+	}
 	if (ZMM_UNLIKELY(prev->next_free != fb || next->prev_free != fb)) {
 		heap_corrupted(heap, op, fb, "free list links do not point back at the block");
 	}
@@ -592,6 +615,11 @@ ZMM_NOASAN static void large_unlink(zmm_heap_t *heap, zmm_free_block_t *fb, cons
 {
 	zmm_free_block_t *repl, **rp;
 
+	if (ZMM_UNLIKELY(!link_ok(heap, fb->prev_free) || !link_ok(heap, fb->next_free)
+	                 || (fb->parent && !link_ok(heap, fb->parent))
+	                 || (fb->child[0] && !link_ok(heap, fb->child[0])) || (fb->child[1] && !link_ok(heap, fb->child[1])))) {
+		heap_corrupted(heap, op, fb, "a large free block's links were overwritten (use after free?)");
+	}
 	if (fb->next_free != fb) {                   /* has same-size siblings */
 		zmm_free_block_t *prev = fb->prev_free, *next = fb->next_free;
 		if (ZMM_UNLIKELY(prev->next_free != fb || next->prev_free != fb)) {
@@ -914,6 +942,7 @@ ZMM_NOASAN ZMM_NOINLINE static void *alloc_slow(zmm_heap_t *heap, size_t size, s
 	int retry;
 
 	if (ZMM_UNLIKELY(true_size == 0)) {
+		heap->alloc_failures++;
 		if (heap->hooks.oom) {
 			heap->hooks.oom(heap->hooks.ctx, heap, size, (size_t)-1);
 		}
@@ -946,6 +975,7 @@ again:
 	if (true_size > usable) {
 		size_t segsize = (true_size + SEG_HDR + HDR + heap->segment_size - 1) & ~(heap->segment_size - 1);
 		if (segsize < true_size) {                  /* overflow */
+			heap->alloc_failures++;
 			if (heap->hooks.oom) {
 				heap->hooks.oom(heap->hooks.ctx, heap, size, (size_t)-1);
 			}
@@ -954,6 +984,7 @@ again:
 		seg = segment_new(heap, segsize, size, &retry);
 		if (seg == NULL) {
 			if (retry) goto again;
+			heap->alloc_failures++;
 			return NULL;
 		}
 		heap->counters.huge_allocs++;
@@ -966,6 +997,7 @@ again:
 	seg = segment_new(heap, heap->segment_size, size, &retry);
 	if (seg == NULL) {
 		if (retry) goto again;
+		heap->alloc_failures++;
 		return NULL;
 	}
 	{
@@ -1132,6 +1164,12 @@ ZMM_NOASAN ZMM_NOINLINE static void block_release(zmm_heap_t *heap, zmm_segment_
 
 	heap->size -= bs;
 	if ((next->size & T_MASK) == T_FREE) {
+		size_t ns = BSIZE(next);
+		if (ZMM_UNLIKELY(!start_test(seg, next) || ns < MIN_BLOCK
+		                 || ns > (size_t)((char *)seg + seg->size - HDR - (char *)next)
+		                 || AT(next, ns)->prev != (next->size & ~F_FLAG))) {
+			heap_corrupted(heap, "free", next, "the next block's header is damaged (overflow of this block?)");
+		}
 		free_unlink(heap, (zmm_free_block_t *)next, "free");
 		start_clear(seg, next);
 		bs += BSIZE(next);
@@ -1168,7 +1206,7 @@ ZMM_NOASAN ZMM_NOINLINE static int free_release(zmm_heap_t *owner, zmm_segment_t
 }
 
 /* Free with protection and/or annotation on, or a pointer the fast path did not like. */
-ZMM_NOASAN ZMM_NOINLINE static int free_general(zmm_heap_t *owner, zmm_segment_t *seg, void *ptr)
+ZMM_NOASAN ZMM_NOINLINE static int free_general(zmm_heap_t *owner, zmm_segment_t *seg, void *ptr, int verify)
 {
 	zmm_block_t *b = BLOCK_OF(ptr);
 	size_t bs;
@@ -1182,7 +1220,7 @@ ZMM_NOASAN ZMM_NOINLINE static int free_general(zmm_heap_t *owner, zmm_segment_t
 	bs = BSIZE(b);
 	if (owner->extra) {
 		size_t req = prot_requested(owner, b);
-		if (prot_verify(owner, seg, b, "free") == 1) {
+		if (verify && prot_verify(owner, seg, b, "free") == 1) {
 			goto out;                          /* header damaged: do not trust it, leave the block */
 		}
 		memset(PAYLOAD(b), 0x5A, req == (size_t)-1 ? 0 : req);
@@ -1224,7 +1262,7 @@ ZMM_NOASAN int zmm_heap_free(zmm_heap_t *heap, void *ptr)
 	off = (size_t)((char *)ptr - (char *)seg);
 	/* protection/annotation, a misaligned pointer or one inside the segment header: general path */
 	if (ZMM_UNLIKELY(owner->slow | (off & (ZMM_HEAP_ALIGNMENT - 1)) | (off < SEG_HDR + HDR))) {
-		return free_general(owner, seg, ptr);
+		return free_general(owner, seg, ptr, 1);
 	}
 	/* exactly the start of a block (start bitmap), and USED, not cached: else the general path
 	 * explains what is wrong */
@@ -1232,7 +1270,7 @@ ZMM_NOASAN int zmm_heap_free(zmm_heap_t *heap, void *ptr)
 	b = BLOCK_OF(ptr);
 	bs = b->size;
 	if (ZMM_UNLIKELY(!((seg->starts[bit >> 6] >> (bit & 63)) & 1) || (bs & (T_MASK | F_FLAG)) != T_USED)) {
-		return free_general(owner, seg, ptr);
+		return free_general(owner, seg, ptr, 1);
 	}
 	if (bs < MAX_SMALL && owner->cached < owner->cache_limit) {
 		unsigned idx = BUCKET_OF(bs);
@@ -1404,7 +1442,7 @@ ZMM_NOASAN static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size)
 		np = zmm_heap_alloc(heap, size);
 		if (np) {
 			memcpy(np, ptr, keep < size ? keep : size);
-			zmm_heap_free(owner, ptr);
+			free_general(owner, seg, ptr, 0);    /* verified above: report damage once */
 		}
 		return np;
 	}
@@ -1501,7 +1539,7 @@ ZMM_NOASAN static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size)
 		size_t keep = payload_bytes(heap, b);
 		memcpy(np, ptr, keep < size ? keep : size);
 	}
-	zmm_heap_free(heap, ptr);
+	free_general(heap, seg, ptr, 0);
 	return np;
 }
 
@@ -1572,7 +1610,7 @@ ZMM_NOASAN size_t zmm_heap_gc(zmm_heap_t *heap)
 }
 
 ZMM_NOASAN /* Blocks in the cache, derived from counters so the hot paths update one counter less. */
-static size_t cached_blocks_of(const zmm_heap_t *heap)
+ZMM_NOASAN static size_t cached_blocks_of(const zmm_heap_t *heap)
 {
 	uint64_t pops = 0;
 	unsigned i;
@@ -1582,7 +1620,7 @@ static size_t cached_blocks_of(const zmm_heap_t *heap)
 	return (size_t)(heap->cache_pushes - pops - heap->cache_dropped);
 }
 
-static void lists_init(zmm_heap_t *heap)
+ZMM_NOASAN static void lists_init(zmm_heap_t *heap)
 {
 	unsigned i;
 
@@ -1788,7 +1826,7 @@ ZMM_NOASAN void zmm_heap_counters(const zmm_heap_t *heap, zmm_heap_counters_t *o
 		out->cache_hits += heap->cache_hits[i];
 		out->cache_misses += heap->cache_misses[i];
 	}
-	out->allocs = out->cache_hits + out->cache_misses + heap->large_allocs;
+	out->allocs = out->cache_hits + out->cache_misses + heap->large_allocs - heap->alloc_failures;
 }
 
 ZMM_NOASAN size_t zmm_heap_usage(const zmm_heap_t *heap)
@@ -2008,6 +2046,9 @@ ZMM_NOASAN static int check_link_ok(const check_ctx_t *c, const zmm_free_block_t
 {
 	zmm_segment_t *seg;
 
+	if (q == NULL) {
+		return 0;
+	}
 	if (q == head) {
 		return 1;
 	}
@@ -2018,7 +2059,7 @@ ZMM_NOASAN static int check_link_ok(const check_ctx_t *c, const zmm_free_block_t
 	       && (size_t)((const char *)q - (const char *)seg) + MIN_BLOCK <= seg->size - HDR;
 }
 
-static size_t check_trie(check_ctx_t *c, const zmm_free_block_t *node, zmm_free_block_t *const *slot,
+ZMM_NOASAN static size_t check_trie(check_ctx_t *c, const zmm_free_block_t *node, zmm_free_block_t *const *slot,
                          unsigned idx, unsigned depth, size_t *bytes)
 {
 	const zmm_free_block_t *s;
@@ -2173,7 +2214,7 @@ ZMM_NOASAN static size_t check_impl(const zmm_heap_t *heap, zmm_heap_check_cb cb
 						const unsigned char *at = (const unsigned char *)PAYLOAD(b) + req;
 						size_t k, damaged = 0;
 						prot_canary(heap, b, canary);
-						for (k = 0; k < 8; k++) if (at[k] != canary[k]) damaged = k + 1;
+						for (k = 0; k < 8; k++) if (at[k] != canary[k]) damaged++;
 						if (damaged) {
 							check_fail(&c, "segment #%zu (%zu bytes), block at offset %zu: %s%zu byte(s) overwritten after the %zu requested bytes",
 							           nseg, seg->size, off, damaged == 8 ? "at least " : "", damaged, req);

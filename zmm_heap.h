@@ -173,8 +173,8 @@ typedef struct zmm_heap_summary {
 
 /* Monotonic counters (plain increments, always on). */
 typedef struct zmm_heap_counters {
-	uint64_t allocs;               /* successful zmm_heap_alloc calls (and realloc(NULL)) */
-	uint64_t frees;                /* blocks freed (not counting NULL or invalid) */
+	uint64_t allocs;               /* blocks handed out: alloc, realloc(NULL), a realloc that moves */
+	uint64_t frees;                /* blocks given back: free (not NULL or invalid), a realloc that moves */
 	uint64_t reallocs;             /* zmm_heap_realloc calls on a live block */
 	uint64_t huge_allocs;          /* allocations that needed a segment of their own */
 	uint64_t segments_allocated;   /* segments taken from storage */
@@ -202,7 +202,7 @@ void zmm_heap_reset_peak(zmm_heap_t *heap);
  * current usage if it wants to refuse. */
 void zmm_heap_set_limit(zmm_heap_t *heap, size_t limit);
 
-/* Changes the cache cap; a smaller cap flushes what no longer fits. */
+/* Changes the cache cap; when the cache holds more than the new cap it is flushed. */
 void zmm_heap_set_cache_limit(zmm_heap_t *heap, size_t cache_limit);
 
 /* Turns every cached block into a free block (merging, releasing empty segments). Returns the bytes
