@@ -266,8 +266,15 @@ ZMM_NOASAN static unsigned ann_detect(void)
 {
 	unsigned a = 0;
 #ifdef ZMM_VALGRIND
+	/* Only memcheck understands the block annotations; under callgrind, cachegrind and the other
+	 * tools zmm must run its normal paths so that what they measure is zmm. Memcheck is the tool
+	 * whose preload library is loaded; ZMM_VALGRIND=1 or 0 overrides the guess. */
 	if (RUNNING_ON_VALGRIND) {
-		a |= ANN_VALGRIND;
+		const char *force = getenv("ZMM_VALGRIND");
+		const char *preload = getenv("LD_PRELOAD");
+		if (force ? force[0] == '1' : (preload != NULL && strstr(preload, "vgpreload_memcheck") != NULL)) {
+			a |= ANN_VALGRIND;
+		}
 	}
 #endif
 #ifdef ZMM_ASAN
