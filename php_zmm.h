@@ -21,19 +21,11 @@ extern zend_module_entry zmm_module_entry;
 # define ZMM_DEBUG_SAVE_MAX 16
 #endif
 
-ZEND_BEGIN_MODULE_GLOBALS(zmm)
-	/* INI values (validated by their on_modify handlers; environment fallbacks applied) */
-	bool                          enable;          /* zmm.enable */
-	const zmm_storage_handlers_t *storage_type;    /* zmm.storage (or ZEND_MM_MEM_TYPE) */
-	size_t                        segment_size;    /* zmm.segment_size (or ZEND_MM_SEG_SIZE) */
-	size_t                        cache_size;      /* zmm.cache_size, 0 = no cache */
-	bool                          protection;      /* zmm.protection */
-	size_t                        keep_segments;   /* zmm.keep_segments: storage pool size */
-
-	/* This thread's allocator */
-	bool           active;          /* our handlers are installed on native_heap */
-	bool           storage_ready;   /* storage has been initialised */
-	const char    *inactive_reason; /* why zmm is not active (for phpinfo) */
+/* One thread's allocator. It lives outside the module globals because the handlers stay installed
+ * after MSHUTDOWN/GSHUTDOWN: the engine still frees request blocks during its own shutdown (e.g.
+ * virtual_cwd_deactivate() in zend_shutdown()), so zmm uninstalls only when the engine heap itself
+ * shuts down (zend_mm_shutdown(full) hands the heap to _free). See zmm.c. */
+typedef struct zmm_state {
 	zmm_storage_t  storage;         /* segment provider shared by both heaps */
 	zmm_heap_t    *heaps[2];        /* the two request epochs */
 	zmm_heap_t    *cur;             /* the heap serving allocations now */
@@ -47,6 +39,7 @@ ZEND_BEGIN_MODULE_GLOBALS(zmm)
 	bool           in_request;      /* between RINIT and post_deactivate */
 	bool           in_error;        /* classic OOM path: an allocation error is being reported */
 	bool           in_error_hook;   /* a heap misuse warning is being reported */
+	bool           module_down;     /* the module shut down; waiting for the engine heap to end */
 
 	/* Counters kept by the glue (the heaps count the rest) */
 	uint64_t       foreign_frees;   /* frees/reallocs forwarded to the previous allocator */
@@ -55,13 +48,26 @@ ZEND_BEGIN_MODULE_GLOBALS(zmm)
 
 #ifdef ZMM_DEBUG
 	/* zmm_debug_corrupt() / zmm_debug_repair() */
-	void         **dbg_live;        /* live blocks zmm_debug_corrupt() holds until the repair (malloc'd) */
-	size_t         dbg_live_count;
 	unsigned char *dbg_addr;        /* where the damage is (NULL: nothing damaged) */
 	size_t         dbg_len;         /* bytes damaged */
 	unsigned char  dbg_saved[ZMM_DEBUG_SAVE_MAX];   /* original bytes */
 	unsigned char  dbg_written[ZMM_DEBUG_SAVE_MAX]; /* what we wrote (repair checks it is still there) */
+	void         **dbg_live;        /* live blocks zmm_debug_corrupt() holds until the repair (malloc'd) */
+	size_t         dbg_live_count;
 #endif
+} zmm_state_t;
+
+ZEND_BEGIN_MODULE_GLOBALS(zmm)
+	/* INI values (validated by their on_modify handlers; environment fallbacks applied) */
+	bool                          enable;          /* zmm.enable */
+	const zmm_storage_handlers_t *storage_type;    /* zmm.storage (or ZEND_MM_MEM_TYPE) */
+	size_t                        segment_size;    /* zmm.segment_size (or ZEND_MM_SEG_SIZE) */
+	size_t                        cache_size;      /* zmm.cache_size, 0 = no cache */
+	bool                          protection;      /* zmm.protection */
+	size_t                        keep_segments;   /* zmm.keep_segments: storage pool size */
+
+	zmm_state_t   *state;           /* this thread's allocator (NULL: zmm is not active) */
+	const char    *inactive_reason; /* why zmm is not active (for phpinfo) */
 ZEND_END_MODULE_GLOBALS(zmm)
 
 ZEND_EXTERN_MODULE_GLOBALS(zmm)

@@ -9,9 +9,18 @@
  * heap switches off in the engine (see docs and shared notes "php82-custom-heap"):
  *
  *  - Installation. MINIT installs on the main thread's engine heap; in ZTS every other thread
- *    installs at its first RINIT. zmm stays off when zmm.enable=0, when USE_ZEND_ALLOC=0, or when
- *    another custom heap is already installed. MSHUTDOWN (and GSHUTDOWN for other threads)
- *    restores the previous handlers.
+ *    installs at its first RINIT. zmm stays off when zmm.enable=0, when USE_ZEND_ALLOC=0, when it
+ *    was loaded with dl(), or when another custom heap is already installed.
+ *
+ *  - Uninstallation. The engine keeps freeing blocks after module shutdown (zend_shutdown() calls
+ *    virtual_cwd_deactivate() after the modules are gone; php-fpm's master allocates outside any
+ *    request), so a heap that uninstalls at MSHUTDOWN hands live zmm blocks to ZendMM, which
+ *    crashes. zmm therefore pins its shared object (it is never unmapped) and keeps its handlers
+ *    and state until zend_mm_shutdown(full) passes the engine heap itself to _free at process or
+ *    thread end: only then it restores the previous handlers, releases its memory and lets the
+ *    engine finish its own full shutdown. The per-thread state is malloc'd, not kept in the
+ *    module globals, which TSRM frees earlier. If pinning is impossible zmm uninstalls at
+ *    MSHUTDOWN/GSHUTDOWN instead.
  *
  *  - Request reclaim with two epochs. The engine keeps freeing request blocks after RSHUTDOWN and
  *    after post_deactivate (SAPI data, stream hashes, arena, interned strings), and 8.2 gives no
@@ -32,6 +41,10 @@
  *    and raised by the engine at its next safe point; otherwise the classic bailout is used.
  */
 
+#ifndef _GNU_SOURCE
+# define _GNU_SOURCE 1    /* dladdr() */
+#endif
+
 #ifdef HAVE_CONFIG_H
 # include "config.h"
 #endif
@@ -39,7 +52,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#ifndef PHP_WIN32
+# include <unistd.h>
+# include <dlfcn.h>
+#endif
 
 #include "php.h"
 #include "php_ini.h"
@@ -51,6 +67,10 @@
 #include "zmm_arginfo.h"
 
 ZEND_DECLARE_MODULE_GLOBALS(zmm)
+
+/* This thread's allocator (NULL: zmm is not installed here). The handlers read it: they get no
+ * context from the engine. */
+ZEND_TLS zmm_state_t *zmm_state = NULL;
 
 /*****************************************************************************************************/
 /* Process-wide state (set up and torn down on the main thread only)                                 */
@@ -71,6 +91,10 @@ static zif_handler zmm_fn_orig[ZMM_FN_COUNT];     /* original handlers (NULL: no
 static int (*zmm_orig_memory_limit_mh)(zend_ini_entry *, zend_string *, void *, void *, void *, int) = NULL;
 static bool zmm_memory_limit_wrapped = false;
 
+/* The shared object is pinned: it stays mapped after the engine unloads it, so the handlers may
+ * stay installed until the engine heap shuts down. */
+static bool zmm_pinned = false;
+
 /* Environment variable warnings are given once per process, not once per thread. */
 static bool zmm_env_warned_type = false;
 static bool zmm_env_warned_size = false;
@@ -79,9 +103,15 @@ static void *zmm_malloc(size_t size);
 static void  zmm_free(void *ptr);
 static void *zmm_realloc(void *ptr, size_t size);
 #ifdef ZMM_DEBUG
-static void zmm_debug_forget(zend_zmm_globals *g);
-static void zmm_debug_end_of_request(zend_zmm_globals *g);
+static void zmm_debug_forget(zmm_state_t *st);
+static void zmm_debug_end_of_request(zmm_state_t *st);
 #endif
+
+/* zmm serves this thread's requests (installed, and the module is not shutting down). */
+static inline bool zmm_active(void)
+{
+	return zmm_state != NULL && !zmm_state->module_down;
+}
 
 /*****************************************************************************************************/
 /* Small helpers                                                                                     */
@@ -324,12 +354,12 @@ PHP_INI_END()
 /*****************************************************************************************************/
 
 /* An allocation error is being reported or waits to be reported: allocations must keep working. */
-static bool zmm_error_pending(void)
+static bool zmm_error_pending(const zmm_state_t *st)
 {
 #ifdef HAVE_ZMM_DELAYED_OOM
-	return zend_alloc_in_memory_limit_error_reporting() || ZEND_HAS_OOM() || ZMM_G(in_error);
+	return zend_alloc_in_memory_limit_error_reporting() || ZEND_HAS_OOM() || st->in_error;
 #else
-	return ZMM_G(in_error);
+	return st->in_error;
 #endif
 }
 
@@ -389,28 +419,28 @@ static ZEND_COLD ZEND_NORETURN void zmm_hard_limit_exit(size_t cap, size_t reque
 #ifndef HAVE_ZMM_DELAYED_OOM
 /* Classic path (upstream PHP): raise E_ERROR once, with the guard set so that the allocations made
  * while reporting succeed, then bail out to the request's catch point. */
-# define ZMM_RAISE_FATAL(...) do { \
-		ZMM_G(in_error) = true; \
+# define ZMM_RAISE_FATAL(st, ...) do { \
+		(st)->in_error = true; \
 		zend_try { \
 			zend_error_noreturn(E_ERROR, __VA_ARGS__); \
 		} zend_catch { \
 		} zend_end_try(); \
-		ZMM_G(in_error) = false; \
+		(st)->in_error = false; \
 		zend_bailout(); \
 	} while (0)
 #endif
 
 static zmm_heap_limit_action_t zmm_limit_hook(void *ctx, zmm_heap_t *heap, size_t request, size_t needed)
 {
+	zmm_state_t *st = ctx;
 	zmm_heap_summary_t s;
 	size_t cap;
 	bool cap_configured;
 
-	(void)ctx;
 	zmm_heap_summary(heap, &s);
 	cap = zmm_hard_cap(s.limit, &cap_configured);
 
-	if (zmm_error_pending()) {
+	if (zmm_error_pending(st)) {
 		/* grace while the error is on its way; stop only at the hard cap */
 		if (cap != ZMM_HEAP_NO_LIMIT && (needed > cap || s.real_size > cap - needed)) {
 			zmm_hard_limit_exit(cap, request);
@@ -418,7 +448,7 @@ static zmm_heap_limit_action_t zmm_limit_hook(void *ctx, zmm_heap_t *heap, size_
 		return ZMM_LIMIT_PROCEED;
 	}
 
-	ZMM_G(limit_errors)++;
+	st->limit_errors++;
 #ifdef HAVE_ZMM_DELAYED_OOM
 	zend_mm_delayed_error_or_panic(true, "Allowed memory size of %zu bytes exhausted (tried to allocate %zu bytes)",
 		s.limit, request);
@@ -431,14 +461,16 @@ static zmm_heap_limit_action_t zmm_limit_hook(void *ctx, zmm_heap_t *heap, size_
 	return ZMM_LIMIT_PROCEED;    /* the engine raises the recorded error at its next safe point */
 #else
 	(void)cap_configured;
-	ZMM_RAISE_FATAL("Allowed memory size of %zu bytes exhausted (tried to allocate %zu bytes)", s.limit, request);
+	ZMM_RAISE_FATAL(st, "Allowed memory size of %zu bytes exhausted (tried to allocate %zu bytes)", s.limit, request);
 	return ZMM_LIMIT_FAIL;
 #endif
 }
 
 static void zmm_oom_hook(void *ctx, zmm_heap_t *heap, size_t request, size_t needed)
 {
-	(void)ctx;
+	zmm_state_t *st = ctx;
+
+	(void)st;
 	(void)needed;
 #ifdef HAVE_ZMM_DELAYED_OOM
 	/* records only if nothing is pending; zmm_alloc_failed() decides between NULL, retry and panic */
@@ -447,37 +479,32 @@ static void zmm_oom_hook(void *ctx, zmm_heap_t *heap, size_t request, size_t nee
 			zmm_real_size(heap), request);
 	}
 #else
-	if (!ZMM_G(in_error)) {
-		ZMM_RAISE_FATAL("Out of memory (allocated %zu) (tried to allocate %zu bytes)", zmm_real_size(heap), request);
+	if (!st->in_error) {
+		ZMM_RAISE_FATAL(st, "Out of memory (allocated %zu) (tried to allocate %zu bytes)", zmm_real_size(heap), request);
 	}
 #endif
 }
 
 static void zmm_error_hook(void *ctx, zmm_heap_t *heap, const zmm_heap_error_t *error)
 {
-	(void)ctx;
+	zmm_state_t *st = ctx;
+
 	(void)heap;
 	if (error->fatal) {
 		fprintf(stderr, "zmm: heap corrupted: %s\n", error->message);
 		fflush(stderr);
 		abort();
 	}
-	if (ZMM_G(in_request) && !ZMM_G(in_error_hook) && !zmm_error_pending()) {
-		ZMM_G(in_error_hook) = true;
+	if (st->in_request && !st->in_error_hook && !zmm_error_pending(st)) {
+		st->in_error_hook = true;
 		zend_error(E_WARNING, "zmm: %s", error->message);
-		ZMM_G(in_error_hook) = false;
+		st->in_error_hook = false;
 	} else {
 		fprintf(stderr, "zmm: %s\n", error->message);
 		fflush(stderr);
 	}
 }
 
-static const zmm_heap_hooks_t zmm_hooks = {
-	NULL,
-	zmm_limit_hook,
-	zmm_oom_hook,
-	zmm_error_hook
-};
 
 /*****************************************************************************************************/
 /* Installation                                                                                      */
@@ -496,16 +523,42 @@ static bool zmm_handlers_are_ours(zend_mm_heap *heap)
 	return m == zmm_malloc && f == zmm_free && r == zmm_realloc;
 }
 
-/* Installs zmm on the calling thread's engine heap. Returns true if zmm is active afterwards. */
+/* Keeps the shared object mapped for the rest of the process, so that the handlers may stay
+ * installed after the engine unloads the module. */
+static bool zmm_pin_module(void)
+{
+#if !defined(COMPILE_DL_ZMM)
+	return true;    /* built into PHP */
+#elif defined(PHP_WIN32)
+	HMODULE h;
+	return GetModuleHandleExA(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_PIN,
+	                          (LPCSTR)(void *)&zmm_module_entry, &h) != 0;
+#elif defined(RTLD_NODELETE) && defined(RTLD_NOLOAD)
+	Dl_info info;
+	if (dladdr((void *)&zmm_module_entry, &info) == 0 || info.dli_fname == NULL) {
+		return false;
+	}
+	/* one more reference, never dropped, and NODELETE: dlclose() leaves the object mapped */
+	return dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE) != NULL;
+#else
+	return false;
+#endif
+}
+
+/* Installs zmm on the calling thread's engine heap. Returns true if zmm is active afterwards;
+ * otherwise ZMM_G(inactive_reason) says why. */
 static bool zmm_install(void)
 {
 	zend_zmm_globals *g = ZEND_MODULE_GLOBALS_BULK(zmm);
 	zend_mm_heap *native = zend_mm_get_heap();
+	const zmm_storage_handlers_t *type;
 	zmm_heap_options_t opts;
+	zmm_heap_hooks_t hooks;
+	zmm_state_t *st;
 	const char *env;
 	int i;
 
-	if (g->active) {
+	if (zmm_state) {
 		return true;
 	}
 	if (zmm_process_off_reason) {
@@ -530,94 +583,97 @@ static bool zmm_install(void)
 		return false;
 	}
 
-	if (zmm_storage_init(&g->storage, g->storage_type ? g->storage_type : zmm_storage_lookup(zmm_storage_default_name()),
-	                     g->segment_size, g->keep_segments) != 0) {
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		g->inactive_reason = "out of memory";
+		return false;
+	}
+	type = g->storage_type ? g->storage_type : zmm_storage_lookup(zmm_storage_default_name());
+	if (zmm_storage_init(&st->storage, type, g->segment_size, g->keep_segments) != 0) {
+		free(st);
 		g->inactive_reason = "the storage could not be initialised";
 		return false;
 	}
-	g->storage_ready = true;
-
 	zmm_heap_options_default(&opts);
 	opts.cache_limit = g->cache_size;
 	opts.protection = g->protection ? 1 : 0;
 	opts.limit = zmm_limit_from_pg();
+	hooks.ctx = st;
+	hooks.limit = zmm_limit_hook;
+	hooks.oom = zmm_oom_hook;
+	hooks.error = zmm_error_hook;
 	for (i = 0; i < 2; i++) {
-		g->heaps[i] = zmm_heap_create(&g->storage, &opts, &zmm_hooks);
-		if (!g->heaps[i]) {
+		st->heaps[i] = zmm_heap_create(&st->storage, &opts, &hooks);
+		if (!st->heaps[i]) {
 			if (i == 1) {
-				zmm_heap_destroy(g->heaps[0]);
-				g->heaps[0] = NULL;
+				zmm_heap_destroy(st->heaps[0]);
 			}
-			zmm_storage_destroy(&g->storage);
-			g->storage_ready = false;
+			zmm_storage_destroy(&st->storage);
+			free(st);
 			g->inactive_reason = "the heaps could not be created";
 			return false;
 		}
 	}
-	g->cur = g->heaps[0];
-	g->reclaim = NULL;
-	g->native_heap = native;
-	g->in_error = false;
-	g->in_error_hook = false;
-	zend_mm_get_custom_handlers(native, &g->prev_malloc, &g->prev_free, &g->prev_realloc);
-	g->active = true;
+	st->cur = st->heaps[0];
+	st->native_heap = native;
+	zend_mm_get_custom_handlers(native, &st->prev_malloc, &st->prev_free, &st->prev_realloc);
+
+	zmm_state = st;
+	g->state = st;
 	g->inactive_reason = NULL;
 	zend_mm_set_custom_handlers(native, zmm_malloc, zmm_free, zmm_realloc);
 	return true;
 }
 
-/* Puts the previous handlers back on g's engine heap and releases all of g's memory. g may belong
- * to another (idle) thread: GSHUTDOWN can run on the main thread for every thread. */
-static void zmm_uninstall(zend_zmm_globals *g, const char *reason)
+/* Puts the previous handlers back on st's engine heap and releases st with all its memory.
+ * Returns false (and keeps everything) if another allocator has installed on top of us and may
+ * still forward to us. st may belong to another, idle thread. */
+static bool zmm_uninstall(zmm_state_t *st)
 {
 	int i;
 
-	if (!g->active) {
-		return;
+	if (!zmm_handlers_are_ours(st->native_heap)) {
+		st->module_down = true;
+		return false;
 	}
-	g->active = false;
-	g->inactive_reason = reason;
-	if (!zmm_handlers_are_ours(g->native_heap)) {
-		/* Someone installed on top of us and may forward to us: keep our memory alive. */
-		return;
-	}
-	if (g->prev_malloc || g->prev_free || g->prev_realloc) {
-		zend_mm_set_custom_handlers(g->native_heap, g->prev_malloc, g->prev_free, g->prev_realloc);
+	if (st->prev_malloc || st->prev_free || st->prev_realloc) {
+		zend_mm_set_custom_handlers(st->native_heap, st->prev_malloc, st->prev_free, st->prev_realloc);
 	} else {
-		zend_mm_set_custom_handlers(g->native_heap, NULL, NULL, NULL);
+		zend_mm_set_custom_handlers(st->native_heap, NULL, NULL, NULL);
 	}
 #ifdef ZMM_DEBUG
-	zmm_debug_forget(g);
+	zmm_debug_forget(st);
 #endif
 	for (i = 0; i < 2; i++) {
-		if (g->heaps[i]) {
-			zmm_heap_destroy(g->heaps[i]);
-			g->heaps[i] = NULL;
-		}
+		zmm_heap_destroy(st->heaps[i]);
 	}
-	g->cur = NULL;
-	g->reclaim = NULL;
-	if (g->storage_ready) {
-		zmm_storage_destroy(&g->storage);
-		g->storage_ready = false;
-	}
+	zmm_storage_destroy(&st->storage);
+	free(st);
+	return true;
+}
+
+/* The module (MSHUTDOWN) or this thread's globals (GSHUTDOWN) are going away. With the module
+ * pinned, the handlers stay installed until the engine heap shuts down; otherwise uninstall now.
+ * Returns true if st was released. */
+static bool zmm_module_down(zmm_state_t *st)
+{
+	st->in_request = false;
+	st->module_down = true;
+	return !zmm_pinned && zmm_uninstall(st);
 }
 
 /* zend_mm_shutdown(heap, full) passed the engine heap itself to _free: the thread or process is
- * ending. Give the heap back to its owner and finish the native shutdown we interrupted. */
+ * ending. Give the heap back to its owner and let the engine finish the shutdown we interrupted.
+ * Nothing of the module globals is touched: TSRM may have freed them already. */
 static ZEND_COLD void zmm_engine_heap_dying(void)
 {
-	zend_zmm_globals *g = ZEND_MODULE_GLOBALS_BULK(zmm);
-	zend_mm_heap *native = g->native_heap;
+	zmm_state_t *st = zmm_state;
+	zend_mm_heap *native = st->native_heap;
 
-	if (!zmm_handlers_are_ours(native)) {
-		/* another allocator sits on top of us and forwarded its heap to us: nothing we can free */
-		g->active = false;
-		g->inactive_reason = "the engine heap was shut down";
-		return;
+	if (!zmm_uninstall(st)) {
+		return;   /* another allocator on top forwarded its heap to us: nothing we may free */
 	}
-	zmm_uninstall(g, "the engine heap was shut down");
-	/* with the previous handlers back, let the engine finish its own full shutdown */
+	zmm_state = NULL;
 	zend_mm_shutdown(native, true, true);
 }
 
@@ -635,19 +691,19 @@ static ZEND_COLD void *zmm_alloc_failed(void *ptr, size_t size, bool is_realloc)
 		if (!ZEND_HAS_OOM() && !zend_alloc_in_memory_limit_error_reporting()) {
 			/* never hand out NULL without a recorded error */
 			zend_mm_delayed_error_or_panic(true, "Out of memory (allocated %zu) (tried to allocate %zu bytes)",
-				zmm_real_size(ZMM_G(cur)), size);
+				zmm_real_size(zmm_state->cur), size);
 		}
 		return NULL;
 	}
 	/* Infallible caller: the error is recorded; the engine needs memory until its safe point.
 	 * Try once more (a transient or injected storage failure), then give up like the native
 	 * allocator does when the OS has no memory. */
-	p = is_realloc ? zmm_heap_realloc(ZMM_G(cur), ptr, size) : zmm_heap_alloc(ZMM_G(cur), size);
+	p = is_realloc ? zmm_heap_realloc(zmm_state->cur, ptr, size) : zmm_heap_alloc(zmm_state->cur, size);
 	if (p) {
 		return p;
 	}
 	zend_mm_delayed_error_or_panic(false, "Out of memory (allocated %zu) (tried to allocate %zu bytes)",
-		zmm_real_size(ZMM_G(cur)), size);
+		zmm_real_size(zmm_state->cur), size);
 	abort();
 #else
 	/* The hooks bail out; NULL here means the error could not even be reported. */
@@ -662,7 +718,7 @@ static ZEND_COLD void *zmm_alloc_failed(void *ptr, size_t size, bool is_realloc)
 
 static void *zmm_malloc(size_t size)
 {
-	void *p = zmm_heap_alloc(ZMM_G(cur), size);
+	void *p = zmm_heap_alloc(zmm_state->cur, size);
 	if (EXPECTED(p != NULL)) {
 		return p;
 	}
@@ -671,17 +727,17 @@ static void *zmm_malloc(size_t size)
 
 static ZEND_COLD void zmm_free_foreign(void *ptr)
 {
-	zend_zmm_globals *g = ZEND_MODULE_GLOBALS_BULK(zmm);
+	zmm_state_t *st = zmm_state;
 
-	if (ptr == (void *)g->native_heap) {
+	if (ptr == (void *)st->native_heap) {
 		zmm_engine_heap_dying();
 		return;
 	}
-	g->foreign_frees++;
-	if (g->prev_free) {
-		g->prev_free(ptr);
+	st->foreign_frees++;
+	if (st->prev_free) {
+		st->prev_free(ptr);
 	} else {
-		zend_mm_free(g->native_heap, ptr);
+		zend_mm_free(st->native_heap, ptr);
 	}
 }
 
@@ -692,7 +748,7 @@ static void zmm_free(void *ptr)
 	if (UNEXPECTED(ptr == NULL)) {
 		return;
 	}
-	rc = zmm_heap_free(ZMM_G(cur), ptr);
+	rc = zmm_heap_free(zmm_state->cur, ptr);
 	if (EXPECTED(rc == ZMM_FREE_OK)) {
 		return;
 	}
@@ -704,23 +760,23 @@ static void zmm_free(void *ptr)
 
 static ZEND_COLD void *zmm_realloc_foreign(void *ptr, size_t size)
 {
-	zend_zmm_globals *g = ZEND_MODULE_GLOBALS_BULK(zmm);
+	zmm_state_t *st = zmm_state;
 
-	g->foreign_frees++;
-	if (g->prev_realloc) {
-		return g->prev_realloc(ptr, size);
+	st->foreign_frees++;
+	if (st->prev_realloc) {
+		return st->prev_realloc(ptr, size);
 	}
-	return zend_mm_realloc(g->native_heap, ptr, size);
+	return zend_mm_realloc(st->native_heap, ptr, size);
 }
 
 static void *zmm_realloc(void *ptr, size_t size)
 {
 	void *p;
 
-	if (ptr && UNEXPECTED(zmm_heap_owner(&ZMM_G(storage), ptr) == NULL)) {
+	if (ptr && UNEXPECTED(zmm_heap_owner(&zmm_state->storage, ptr) == NULL)) {
 		return zmm_realloc_foreign(ptr, size);
 	}
-	p = zmm_heap_realloc(ZMM_G(cur), ptr, size);
+	p = zmm_heap_realloc(zmm_state->cur, ptr, size);
 	if (EXPECTED(p != NULL)) {
 		return p;
 	}
@@ -735,7 +791,7 @@ static ZEND_NAMED_FUNCTION(zmm_memory_get_usage)
 {
 	bool real_usage = false;
 
-	if (!ZMM_G(active)) {
+	if (!zmm_active()) {
 		zmm_fn_orig[ZMM_FN_USAGE](INTERNAL_FUNCTION_PARAM_PASSTHRU);
 		return;
 	}
@@ -745,9 +801,9 @@ static ZEND_NAMED_FUNCTION(zmm_memory_get_usage)
 	ZEND_PARSE_PARAMETERS_END();
 
 	if (real_usage) {
-		RETURN_LONG((zend_long)zmm_real_size(ZMM_G(cur)));
+		RETURN_LONG((zend_long)zmm_real_size(zmm_state->cur));
 	}
-	RETURN_LONG((zend_long)zmm_heap_usage(ZMM_G(cur)));
+	RETURN_LONG((zend_long)zmm_heap_usage(zmm_state->cur));
 }
 
 static ZEND_NAMED_FUNCTION(zmm_memory_get_peak_usage)
@@ -755,7 +811,7 @@ static ZEND_NAMED_FUNCTION(zmm_memory_get_peak_usage)
 	bool real_usage = false;
 	zmm_heap_summary_t s;
 
-	if (!ZMM_G(active)) {
+	if (!zmm_active()) {
 		zmm_fn_orig[ZMM_FN_PEAK](INTERNAL_FUNCTION_PARAM_PASSTHRU);
 		return;
 	}
@@ -764,28 +820,28 @@ static ZEND_NAMED_FUNCTION(zmm_memory_get_peak_usage)
 		Z_PARAM_BOOL(real_usage)
 	ZEND_PARSE_PARAMETERS_END();
 
-	zmm_heap_summary(ZMM_G(cur), &s);
+	zmm_heap_summary(zmm_state->cur, &s);
 	RETURN_LONG((zend_long)(real_usage ? s.real_peak : s.peak));
 }
 
 static ZEND_NAMED_FUNCTION(zmm_memory_reset_peak_usage)
 {
-	if (!ZMM_G(active)) {
+	if (!zmm_active()) {
 		zmm_fn_orig[ZMM_FN_RESET_PEAK](INTERNAL_FUNCTION_PARAM_PASSTHRU);
 		return;
 	}
 	ZEND_PARSE_PARAMETERS_NONE();
-	zmm_heap_reset_peak(ZMM_G(cur));
+	zmm_heap_reset_peak(zmm_state->cur);
 }
 
 static ZEND_NAMED_FUNCTION(zmm_gc_mem_caches)
 {
-	if (!ZMM_G(active)) {
+	if (!zmm_active()) {
 		zmm_fn_orig[ZMM_FN_GC](INTERNAL_FUNCTION_PARAM_PASSTHRU);
 		return;
 	}
 	ZEND_PARSE_PARAMETERS_NONE();
-	RETURN_LONG(zmm_clamp(zmm_heap_gc(ZMM_G(cur))));
+	RETURN_LONG(zmm_clamp(zmm_heap_gc(zmm_state->cur)));
 }
 
 static const zif_handler zmm_fn_ours[ZMM_FN_COUNT] = {
@@ -824,7 +880,7 @@ static PHP_INI_MH(zmm_on_change_memory_limit)
 {
 	size_t value;
 
-	if (!ZMM_G(active)) {
+	if (!zmm_active()) {
 		return zmm_orig_memory_limit_mh(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
 	}
 	if (new_value) {
@@ -833,7 +889,7 @@ static PHP_INI_MH(zmm_on_change_memory_limit)
 		value = Z_L(1) << 30;   /* effectively no limit, as main.c does */
 	}
 	if (stage != ZEND_INI_STAGE_DEACTIVATE && value != (size_t)-1) {
-		size_t real = zmm_real_size(ZMM_G(cur));
+		size_t real = zmm_real_size(zmm_state->cur);
 		if (value < real) {
 			/* as main.c; at deactivation the limit is restored whatever the usage */
 			zend_error(E_WARNING, "Failed to set memory limit to %zd bytes (Current memory usage is %zd bytes)",
@@ -842,7 +898,7 @@ static PHP_INI_MH(zmm_on_change_memory_limit)
 		}
 	}
 	PG(memory_limit) = value;
-	zmm_heap_set_limit(ZMM_G(cur), zmm_limit_from_pg());
+	zmm_heap_set_limit(zmm_state->cur, zmm_limit_from_pg());
 	return SUCCESS;
 }
 
@@ -884,9 +940,14 @@ static PHP_GINIT_FUNCTION(zmm)
 
 static PHP_GSHUTDOWN_FUNCTION(zmm)
 {
-	/* Threads other than the main one uninstall here. TSRM destroys resources in reverse order of
-	 * registration, so this runs before the engine heap of the thread is shut down. */
-	zmm_uninstall(zmm_globals, "the thread ended");
+	/* A thread's globals go away (in ZTS possibly run by the main thread for an idle thread). The
+	 * state outlives them; the thread uninstalls when its engine heap shuts down. */
+	zmm_state_t *st = zmm_globals->state;
+
+	zmm_globals->state = NULL;
+	if (st && !st->module_down && zmm_module_down(st) && st == zmm_state) {
+		zmm_state = NULL;
+	}
 }
 
 static PHP_MINIT_FUNCTION(zmm)
@@ -909,6 +970,7 @@ static PHP_MINIT_FUNCTION(zmm)
 	}
 
 	if (zmm_install()) {
+		zmm_pinned = zmm_pin_module();
 		zmm_swap_functions(true);
 		zmm_wrap_memory_limit(true);
 	} else {
@@ -916,6 +978,7 @@ static PHP_MINIT_FUNCTION(zmm)
 		zmm_process_off_reason = ZMM_G(inactive_reason);
 #else
 		/* the main thread could not install; other threads may (swap anyway: handlers fall back) */
+		zmm_pinned = zmm_pin_module();
 		zmm_swap_functions(true);
 		zmm_wrap_memory_limit(true);
 #endif
@@ -925,7 +988,16 @@ static PHP_MINIT_FUNCTION(zmm)
 
 static PHP_MSHUTDOWN_FUNCTION(zmm)
 {
-	zmm_uninstall(ZEND_MODULE_GLOBALS_BULK(zmm), "the module was shut down");
+	zend_zmm_globals *g = ZEND_MODULE_GLOBALS_BULK(zmm);
+
+	if (g->state) {
+		zmm_state_t *st = g->state;
+		g->state = NULL;
+		if (zmm_module_down(st)) {
+			zmm_state = NULL;
+		}
+	}
+	g->inactive_reason = "the module was shut down";
 	zmm_swap_functions(false);
 	zmm_wrap_memory_limit(false);
 	UNREGISTER_INI_ENTRIES();
@@ -934,55 +1006,55 @@ static PHP_MSHUTDOWN_FUNCTION(zmm)
 
 static PHP_RINIT_FUNCTION(zmm)
 {
-	zend_zmm_globals *g;
+	zmm_state_t *st;
 
 #if defined(ZTS) && defined(COMPILE_DL_ZMM)
 	ZEND_TSRMLS_CACHE_UPDATE();
 #endif
-	g = ZEND_MODULE_GLOBALS_BULK(zmm);
 #ifdef ZTS
-	if (!g->active && !zmm_process_off_reason) {
+	if (!zmm_state && !zmm_process_off_reason) {
 		zmm_install();   /* this thread's first request */
 	}
 #endif
-	if (!g->active) {
+	st = zmm_state;
+	if (!st || st->module_down) {
 		return SUCCESS;
 	}
-	if (g->reclaim) {
+	if (st->reclaim) {
 		/* the previous request's epoch: the engine is done with every block in it */
-		zmm_heap_reset(g->reclaim, 0);
-		g->reclaim = NULL;
+		zmm_heap_reset(st->reclaim, 0);
+		st->reclaim = NULL;
 	}
-	g->requests++;
-	g->in_request = true;
-	g->in_error = false;
-	g->in_error_hook = false;
-	zmm_heap_set_limit(g->cur, zmm_limit_from_pg());
+	st->requests++;
+	st->in_request = true;
+	st->in_error = false;
+	st->in_error_hook = false;
+	zmm_heap_set_limit(st->cur, zmm_limit_from_pg());
 	return SUCCESS;
 }
 
 static ZEND_MODULE_POST_ZEND_DEACTIVATE_D(zmm)
 {
-	zend_zmm_globals *g = ZEND_MODULE_GLOBALS_BULK(zmm);
+	zmm_state_t *st = zmm_state;
 	zmm_heap_t *old, *next;
 
-	if (!g->active) {
+	if (!st || st->module_down) {
 		return SUCCESS;
 	}
-	g->in_request = false;
-	old = g->cur;
-	next = (old == g->heaps[0]) ? g->heaps[1] : g->heaps[0];
-	if (g->reclaim == next) {
+	st->in_request = false;
+	old = st->cur;
+	next = (old == st->heaps[0]) ? st->heaps[1] : st->heaps[0];
+	if (st->reclaim == next) {
 		/* no RINIT since the last switch (a request that failed to start): next holds only blocks
 		 * of an epoch that ended two switches ago */
 		zmm_heap_reset(next, 0);
 	}
 #ifdef ZMM_DEBUG
-	zmm_debug_end_of_request(g);
+	zmm_debug_end_of_request(st);
 #endif
 	/* New allocations go to the empty heap; late frees still reach old through its segments. */
-	g->cur = next;
-	g->reclaim = old;
+	st->cur = next;
+	st->reclaim = old;
 	zmm_heap_set_limit(next, zmm_limit_from_pg());
 	return SUCCESS;
 }
@@ -990,24 +1062,25 @@ static ZEND_MODULE_POST_ZEND_DEACTIVATE_D(zmm)
 static PHP_MINFO_FUNCTION(zmm)
 {
 	zend_zmm_globals *g = ZEND_MODULE_GLOBALS_BULK(zmm);
+	zmm_state_t *st = zmm_active() ? zmm_state : NULL;
 	char buf[256];
 
 	php_info_print_table_start();
 	php_info_print_table_header(2, "zmm support", "enabled");
 	php_info_print_table_row(2, "Version", PHP_ZMM_VERSION);
-	if (g->active) {
+	if (st) {
 		php_info_print_table_row(2, "Active", "yes");
 	} else {
 		snprintf(buf, sizeof(buf), "no (%s)", g->inactive_reason ? g->inactive_reason : "unknown reason");
 		php_info_print_table_row(2, "Active", buf);
 	}
 	php_info_print_table_row(2, "Storage", g->storage_type ? g->storage_type->name : zmm_storage_default_name());
-	snprintf(buf, sizeof(buf), "%zu", g->active ? g->storage.alignment : g->segment_size);
+	snprintf(buf, sizeof(buf), "%zu", st ? st->storage.alignment : g->segment_size);
 	php_info_print_table_row(2, "Segment size", buf);
 	snprintf(buf, sizeof(buf), "%zu", g->cache_size);
 	php_info_print_table_row(2, "Cache size", buf);
 	php_info_print_table_row(2, "Protection", g->protection ? "on" : "off");
-	snprintf(buf, sizeof(buf), "%zu", g->active ? g->storage.segments + g->storage.pool_count : (size_t)0);
+	snprintf(buf, sizeof(buf), "%zu", st ? st->storage.segments + st->storage.pool_count : (size_t)0);
 	php_info_print_table_row(2, "Segments held", buf);
 #ifdef HAVE_ZMM_DELAYED_OOM
 	php_info_print_table_row(2, "Out-of-memory errors", "delayed (engine safe point)");
@@ -1030,17 +1103,17 @@ static PHP_MINFO_FUNCTION(zmm)
 PHP_FUNCTION(zmm_enabled)
 {
 	ZEND_PARSE_PARAMETERS_NONE();
-	RETURN_BOOL(ZMM_G(active) && zmm_handlers_are_ours(zend_mm_get_heap()));
+	RETURN_BOOL(zmm_active() && zmm_handlers_are_ours(zend_mm_get_heap()));
 }
 
 /* Flushes the cache and returns what storage no longer holds (also what gc_mem_caches() does). */
 PHP_FUNCTION(zmm_gc)
 {
 	ZEND_PARSE_PARAMETERS_NONE();
-	if (!ZMM_G(active)) {
+	if (!zmm_active()) {
 		RETURN_LONG(0);
 	}
-	RETURN_LONG(zmm_clamp(zmm_heap_gc(ZMM_G(cur))));
+	RETURN_LONG(zmm_clamp(zmm_heap_gc(zmm_state->cur)));
 }
 
 /* Messages zmm_heap_check() reports, kept in malloc'd memory until the walk is over. */
@@ -1085,13 +1158,10 @@ PHP_FUNCTION(zmm_check_heap)
 
 	ZEND_PARSE_PARAMETERS_NONE();
 
-	if (ZMM_G(active)) {
+	if (zmm_active()) {
 		for (i = 0; i < 2; i++) {
 			zmm_heap_check_result_t r = {0, 0, 0};
-			if (!ZMM_G(heaps)[i]) {
-				continue;
-			}
-			errors += zmm_heap_check(ZMM_G(heaps)[i], zmm_check_cb, &msgs, &r);
+			errors += zmm_heap_check(zmm_state->heaps[i], zmm_check_cb, &msgs, &r);
 			segments += r.segments;
 			blocks += r.blocks;
 		}
@@ -1123,7 +1193,7 @@ PHP_FUNCTION(zmm_check_heap)
 PHP_FUNCTION(zmm_stats)
 {
 	bool limited = false;
-	zend_zmm_globals *g;
+	zmm_state_t *zs;
 	zmm_heap_stats_t st;
 	zmm_heap_counters_t other;
 	zmm_heap_t *other_heap;
@@ -1137,15 +1207,15 @@ PHP_FUNCTION(zmm_stats)
 		Z_PARAM_BOOL(limited)
 	ZEND_PARSE_PARAMETERS_END();
 
-	g = ZEND_MODULE_GLOBALS_BULK(zmm);
-	if (!g->active) {
+	if (!zmm_active()) {
 		RETURN_FALSE;
 	}
+	zs = zmm_state;
 
 	/* C snapshot first: no heap allocation happens until both are taken */
 	memset(&st, 0, sizeof(st));
-	have_rows = zmm_heap_stats(g->cur, &st, limited ? 1 : 0) == 0;
-	other_heap = (g->cur == g->heaps[0]) ? g->heaps[1] : g->heaps[0];
+	have_rows = zmm_heap_stats(zs->cur, &st, limited ? 1 : 0) == 0;
+	other_heap = (zs->cur == zs->heaps[0]) ? zs->heaps[1] : zs->heaps[0];
 	memset(&other, 0, sizeof(other));
 	if (other_heap) {
 		zmm_heap_counters(other_heap, &other);
@@ -1153,8 +1223,8 @@ PHP_FUNCTION(zmm_stats)
 
 	array_init_size(return_value, 12);
 	add_assoc_bool(return_value, "active", 1);
-	add_assoc_string(return_value, "storage", (char *)g->storage.handlers->name);
-	add_assoc_long(return_value, "segment_size", (zend_long)g->storage.alignment);
+	add_assoc_string(return_value, "storage", (char *)zs->storage.handlers->name);
+	add_assoc_long(return_value, "segment_size", (zend_long)zs->storage.alignment);
 
 	array_init_size(&memory, 6);
 	add_assoc_long(&memory, "used", (zend_long)(st.summary.size - st.summary.cached));
@@ -1170,13 +1240,13 @@ PHP_FUNCTION(zmm_stats)
 	add_assoc_long(&counters, "frees", zmm_clamp(st.counters.frees + other.frees));
 	add_assoc_long(&counters, "reallocs", zmm_clamp(st.counters.reallocs + other.reallocs));
 	add_assoc_long(&counters, "huge_allocs", zmm_clamp(st.counters.huge_allocs + other.huge_allocs));
-	add_assoc_long(&counters, "foreign_frees", zmm_clamp(g->foreign_frees));
+	add_assoc_long(&counters, "foreign_frees", zmm_clamp(zs->foreign_frees));
 	add_assoc_long(&counters, "segments_allocated", zmm_clamp(st.counters.segments_allocated + other.segments_allocated));
 	add_assoc_long(&counters, "segments_released", zmm_clamp(st.counters.segments_released + other.segments_released));
 	add_assoc_long(&counters, "cache_hits", zmm_clamp(st.counters.cache_hits + other.cache_hits));
 	add_assoc_long(&counters, "cache_misses", zmm_clamp(st.counters.cache_misses + other.cache_misses));
-	add_assoc_long(&counters, "limit_errors", zmm_clamp(g->limit_errors));
-	add_assoc_long(&counters, "requests", zmm_clamp(g->requests));
+	add_assoc_long(&counters, "limit_errors", zmm_clamp(zs->limit_errors));
+	add_assoc_long(&counters, "requests", zmm_clamp(zs->requests));
 	add_assoc_zval(return_value, "counters", &counters);
 
 	array_init_size(&cache, 3);
@@ -1260,54 +1330,54 @@ PHP_FUNCTION(zmm_stats)
 /*****************************************************************************************************/
 
 /* Forgets the damage bookkeeping (the heap it refers to was reset or destroyed). */
-static void zmm_debug_forget(zend_zmm_globals *g)
+static void zmm_debug_forget(zmm_state_t *st)
 {
-	g->dbg_addr = NULL;
-	free(g->dbg_live);
-	g->dbg_live = NULL;
-	g->dbg_live_count = 0;
+	st->dbg_addr = NULL;
+	free(st->dbg_live);
+	st->dbg_live = NULL;
+	st->dbg_live_count = 0;
 }
 
 /* Undoes damage a test left in place, before the heaps switch roles at the end of the request. */
-static void zmm_debug_end_of_request(zend_zmm_globals *g)
+static void zmm_debug_end_of_request(zmm_state_t *st)
 {
 	size_t i;
 
-	if (g->dbg_addr && memcmp(g->dbg_addr, g->dbg_written, g->dbg_len) == 0) {
-		memcpy(g->dbg_addr, g->dbg_saved, g->dbg_len);
-		for (i = 0; i < g->dbg_live_count; i++) {
-			zmm_heap_free(g->cur, g->dbg_live[i]);
+	if (st->dbg_addr && memcmp(st->dbg_addr, st->dbg_written, st->dbg_len) == 0) {
+		memcpy(st->dbg_addr, st->dbg_saved, st->dbg_len);
+		for (i = 0; i < st->dbg_live_count; i++) {
+			zmm_heap_free(st->cur, st->dbg_live[i]);
 		}
 	}
-	zmm_debug_forget(g);
+	zmm_debug_forget(st);
 }
 
 /* Overwrites len bytes at addr (len <= ZMM_DEBUG_SAVE_MAX), remembering the original. */
 static void zmm_debug_damage(unsigned char *addr, const void *bytes, size_t len)
 {
-	memcpy(ZMM_G(dbg_saved), addr, len);
+	memcpy(zmm_state->dbg_saved, addr, len);
 	memcpy(addr, bytes, len);
-	memcpy(ZMM_G(dbg_written), addr, len);
-	ZMM_G(dbg_addr) = addr;
-	ZMM_G(dbg_len) = len;
+	memcpy(zmm_state->dbg_written, addr, len);
+	zmm_state->dbg_addr = addr;
+	zmm_state->dbg_len = len;
 }
 
 /* Frees the blocks zmm_debug_corrupt() kept live. Those of the idle heap bypass its cache, so that
  * its segment empties and goes back to storage as if nothing had happened. */
 static void zmm_debug_release_live(zmm_heap_t *heap)
 {
-	zmm_heap_t *idle = (heap == ZMM_G(heaps)[0]) ? ZMM_G(heaps)[1] : ZMM_G(heaps)[0];
+	zmm_heap_t *idle = (heap == zmm_state->heaps[0]) ? zmm_state->heaps[1] : zmm_state->heaps[0];
 	size_t cache = zmm_heap_get_options(idle)->cache_limit;
 	size_t i;
 
 	zmm_heap_set_cache_limit(idle, 0);
-	for (i = 0; i < ZMM_G(dbg_live_count); i++) {
-		zmm_heap_free(heap, ZMM_G(dbg_live)[i]);
+	for (i = 0; i < zmm_state->dbg_live_count; i++) {
+		zmm_heap_free(heap, zmm_state->dbg_live[i]);
 	}
 	zmm_heap_set_cache_limit(idle, cache);
-	free(ZMM_G(dbg_live));
-	ZMM_G(dbg_live) = NULL;
-	ZMM_G(dbg_live_count) = 0;
+	free(zmm_state->dbg_live);
+	zmm_state->dbg_live = NULL;
+	zmm_state->dbg_live_count = 0;
 }
 
 static bool zmm_debug_in(unsigned char *const *v, size_t n, const unsigned char *p)
@@ -1393,8 +1463,8 @@ static unsigned char *zmm_debug_isolated_free_block(zmm_heap_t *heap)
 			blk[j++] = blk[i];
 		}
 	}
-	ZMM_G(dbg_live) = (void **)blk;
-	ZMM_G(dbg_live_count) = j;
+	zmm_state->dbg_live = (void **)blk;
+	zmm_state->dbg_live_count = j;
 
 	/* free block: [size|type][prev][prev_free][next_free]...; the list runs newest -> oldest via
 	 * next_free, and the check verifies x->next_free->prev_free == x */
@@ -1430,10 +1500,10 @@ PHP_FUNCTION(zmm_debug_corrupt)
 		zend_argument_value_error(1, "must be \"header\" or \"free_link\"");
 		RETURN_THROWS();
 	}
-	if (!ZMM_G(active) || ZMM_G(dbg_addr)) {
+	if (!zmm_active() || zmm_state->dbg_addr) {
 		RETURN_FALSE;
 	}
-	heap = ZMM_G(cur);
+	heap = zmm_state->cur;
 
 	if (zend_string_equals_literal(what, "header")) {
 		unsigned char *p = zmm_heap_alloc(heap, 40);
@@ -1441,13 +1511,13 @@ PHP_FUNCTION(zmm_debug_corrupt)
 		if (!p) {
 			RETURN_FALSE;
 		}
-		ZMM_G(dbg_live) = malloc(sizeof(void *));
-		if (!ZMM_G(dbg_live)) {
+		zmm_state->dbg_live = malloc(sizeof(void *));
+		if (!zmm_state->dbg_live) {
 			zmm_heap_free(heap, p);
 			RETURN_FALSE;
 		}
-		ZMM_G(dbg_live)[0] = p;
-		ZMM_G(dbg_live_count) = 1;
+		zmm_state->dbg_live[0] = p;
+		zmm_state->dbg_live_count = 1;
 		/* the size|type word is the first word of the boundary-tag header */
 		memcpy(&word, p - ZMM_HEAP_HDR_SIZE, sizeof(word));
 		word ^= (size_t)0x50;
@@ -1455,7 +1525,7 @@ PHP_FUNCTION(zmm_debug_corrupt)
 		RETURN_TRUE;
 	} else {
 		/* the idle epoch heap: empty during the request, and nothing allocates from it */
-		zmm_heap_t *idle = (heap == ZMM_G(heaps)[0]) ? ZMM_G(heaps)[1] : ZMM_G(heaps)[0];
+		zmm_heap_t *idle = (heap == zmm_state->heaps[0]) ? zmm_state->heaps[1] : zmm_state->heaps[0];
 		unsigned char *victim = zmm_debug_isolated_free_block(idle);
 		if (!victim) {
 			zmm_debug_release_live(heap);
@@ -1473,21 +1543,21 @@ PHP_FUNCTION(zmm_debug_repair)
 
 	ZEND_PARSE_PARAMETERS_NONE();
 
-	if (!ZMM_G(active) || !ZMM_G(dbg_addr)) {
+	if (!zmm_active() || !zmm_state->dbg_addr) {
 		RETURN_FALSE;
 	}
-	if (memcmp(ZMM_G(dbg_addr), ZMM_G(dbg_written), ZMM_G(dbg_len)) == 0) {
-		memcpy(ZMM_G(dbg_addr), ZMM_G(dbg_saved), ZMM_G(dbg_len));
+	if (memcmp(zmm_state->dbg_addr, zmm_state->dbg_written, zmm_state->dbg_len) == 0) {
+		memcpy(zmm_state->dbg_addr, zmm_state->dbg_saved, zmm_state->dbg_len);
 		ok = true;
 	}
-	ZMM_G(dbg_addr) = NULL;
+	zmm_state->dbg_addr = NULL;
 	if (ok) {
-		zmm_debug_release_live(ZMM_G(cur));
+		zmm_debug_release_live(zmm_state->cur);
 	} else {
 		/* something else changed those bytes: leave the blocks alone */
-		free(ZMM_G(dbg_live));
-		ZMM_G(dbg_live) = NULL;
-		ZMM_G(dbg_live_count) = 0;
+		free(zmm_state->dbg_live);
+		zmm_state->dbg_live = NULL;
+		zmm_state->dbg_live_count = 0;
 	}
 	RETURN_BOOL(ok);
 }
@@ -1505,8 +1575,8 @@ PHP_FUNCTION(zmm_debug_fail_storage)
 		zend_argument_value_error(1, "must be greater than or equal to 0");
 		RETURN_THROWS();
 	}
-	if (ZMM_G(active)) {
-		ZMM_G(storage).fail_countdown = (unsigned long)nth;
+	if (zmm_active()) {
+		zmm_state->storage.fail_countdown = (unsigned long)nth;
 	}
 }
 #endif /* ZMM_DEBUG */

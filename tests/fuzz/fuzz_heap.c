@@ -30,13 +30,17 @@
  *     201..205 reset        [h][keep]                  zmm_heap_reset(heap, keep % 4); forget that heap's slots
  *     206..212 cache limit  [h][v]                     v % 4: 0 off, 1 small, 2 default, 3 8 KiB
  *     213..222 stats        [h]                        limited = h & 2
- *     223..227 reset_peak   [h]
+ *     223..225 reset_peak   [h]
+ *     226..227 set_limit    [h][v]                     v % 4: 0 none; 1 real_size + (v >> 2) * segment/4;
+ *                                                      2 real_size / 2 (below the usage); 3 ((v >> 2) + 1) segments
  *     228..239 block_size   [s]                        query, then use the whole usable size (fills the slack)
- *     240..247 misuse       [s][v]                     v % 4: 0,1 double free; 2 realloc of a freed block;
- *                                                      3 free of a foreign (malloc'd) pointer and of NULL
+ *     240..247 misuse       [s][v]...                  v % 4: 0,1 double free; 2 realloc of a freed block [+size];
+ *                                                      3 free of a foreign (malloc'd) pointer and of NULL, and
+ *                                                        realloc of the foreign pointer [+size]
  *     248..255 fault        [n]                        storage.fail_countdown = n % 9 (0 = off)
  *   size classes ([class] % 32, x = x0 | x1 << 8 | x2 << 16):
- *     0..16 small x % 544; 17 an edge (0, 1, 496, 497, 520, 521, ...); 18..21 544 + x % 8192;
+ *     0..16 small x % 544; 17 an edge (0, 1, 496, 497, 520, 521, ...; when (x & 0x1f00) == 0x1f00 a size
+ *     that cannot be served: SIZE_MAX, SIZE_MAX - 16, SIZE_MAX - 4096, 2^62, except with "malloc"); 18..21 544 + x % 8192;
  *     22..25 x % segment size; 26..27 segment size - 192 + x % 256; 28..29 segment size + x % (2 * segment size);
  *     30..31 huge: x % 4 MiB
  *
@@ -102,7 +106,9 @@ typedef struct fuzz {
 	int nheaps;
 	int protection[2];
 	size_t seg_size;
-	size_t limit;
+	size_t limit;                /* the limit both heaps start with */
+	size_t cap[2];               /* FAIL/longjmp modes: real_size never exceeds this (max(limit, real_size when set)) */
+	size_t cur_limit[2];         /* the limit each heap has now */
 	int limit_mode;
 	int oom_jumps;
 	size_t pool_limit;
@@ -185,7 +191,15 @@ static size_t decode_size(fuzz_t *f)
 	x |= (size_t)byte(f) << 16;
 
 	if (cls <= 16) return x % 544;
-	if (cls == 17) return edges[x % (sizeof(edges) / sizeof(edges[0]))];
+	if (cls == 17) {
+		/* edges; every 32nd pick a size that cannot be served (NULL after the oom hook). Not with
+		 * the malloc provider: ASan and libFuzzer treat a giant malloc as a crash of their own. */
+		static const size_t giant[] = { (size_t)-1, (size_t)-1 - 16, (size_t)-1 - 4096, (size_t)1 << 62 };
+		if ((x & 0x1f00) == 0x1f00 && strcmp(f->storage.handlers->name, "malloc") != 0) {
+			return giant[x % 4];
+		}
+		return edges[x % (sizeof(edges) / sizeof(edges[0]))];
+	}
 	if (cls <= 21) return 544 + x % 8192;
 	if (cls <= 25) return x % f->seg_size;
 	if (cls <= 27) return f->seg_size - 192 + x % 256;
@@ -478,9 +492,11 @@ static void check_summary(fuzz_t *f, int h, const zmm_heap_summary_t *s)
 	if (f->peak_exact[h]) {
 		REQUIRE(s->peak >= s->size, "heap %d: peak %zu < size %zu", h, s->peak, s->size);
 	}
-	if (f->limit != ZMM_HEAP_NO_LIMIT && (f->limit_mode == 0 || f->limit_mode == 2)) {
-		REQUIRE(s->real_size <= f->limit, "heap %d: real_size %zu above the limit %zu though the hook never let it through",
-		        h, s->real_size, f->limit);
+	REQUIRE(s->limit == f->cur_limit[h] && zmm_heap_get_options(f->heaps[h])->limit == f->cur_limit[h],
+	        "heap %d: limit %zu, expected %zu", h, s->limit, f->cur_limit[h]);
+	if (f->cap[h] != ZMM_HEAP_NO_LIMIT && (f->limit_mode == 0 || f->limit_mode == 2)) {
+		REQUIRE(s->real_size <= f->cap[h], "heap %d: real_size %zu above the limit %zu though the hook never let it through",
+		        h, s->real_size, f->cap[h]);
 	}
 }
 
@@ -819,6 +835,26 @@ static void op_reset_peak(fuzz_t *f)
 	f->peak_exact[h] = 0;
 }
 
+static void op_set_limit(fuzz_t *f)
+{
+	int h = pick_heap(f, byte(f));
+	unsigned v = byte(f);
+	zmm_heap_summary_t s;
+	size_t lim;
+
+	zmm_heap_summary(f->heaps[h], &s);
+	switch (v % 4) {
+	case 0:  lim = ZMM_HEAP_NO_LIMIT; break;
+	case 1:  lim = s.real_size + (size_t)(v >> 2) * (f->seg_size / 4); break;   /* at or above the usage */
+	case 2:  lim = s.real_size / 2; break;                                      /* below the usage */
+	default: lim = ((size_t)(v >> 2) + 1) * f->seg_size; break;
+	}
+	TRACE("set_limit heap %d %zu (real_size %zu)", h, lim, s.real_size);
+	zmm_heap_set_limit(f->heaps[h], lim);
+	f->cur_limit[h] = lim;
+	f->cap[h] = lim == ZMM_HEAP_NO_LIMIT ? lim : (lim > s.real_size ? lim : s.real_size);
+}
+
 static void op_block_size(fuzz_t *f)
 {
 	unsigned sb = byte(f);
@@ -870,6 +906,27 @@ static void op_double_free(fuzz_t *f)
 		REQUIRE(zmm_heap_free(f->heaps[h], NULL) == ZMM_FREE_OK, "free(NULL) is not OK");
 		REQUIRE(zmm_heap_owner(&f->storage, f->foreign) == NULL, "a malloc'd pointer has an owner");
 		REQUIRE(zmm_heap_block_size(f->heaps[h], f->foreign) == 0, "block_size of a malloc'd pointer != 0");
+		/* realloc of a pointer zmm does not own: reported as foreign, a fresh block comes back */
+		{
+			unsigned long fails0 = f->limit_fails, ooms0 = f->oom_calls;
+			size_t size = decode_size(f);
+			void *p;
+			f->expect_error = 1;
+			f->errors_seen = 0;
+			p = guarded_realloc(f, f->heaps[h], f->foreign, size, &jumped);
+			f->expect_error = 0;
+			REQUIRE(f->errors_seen == 1 && f->err_kind == ZMM_ERROR_FOREIGN_POINTER && f->err_ptr == f->foreign
+			        && !f->err_fatal && strcmp(f->err_op, "realloc") == 0 && f->err_heap == f->heaps[h],
+			        "realloc of a malloc'd pointer: %d error(s), kind %d, op %s", f->errors_seen, (int)f->err_kind,
+			        f->errors_seen ? f->err_op : "-");
+			if (p == NULL) {
+				require_null_ok(f, fails0, ooms0, jumped, "realloc(foreign)", size);
+			} else {
+				REQUIRE(zmm_heap_owner(&f->storage, p) == f->heaps[h], "fresh block from realloc(foreign) not in heap %d", h);
+				REQUIRE(zmm_heap_free(f->heaps[h], p) == ZMM_FREE_OK, "free of the fresh block");
+			}
+		}
+		check_structure(f, "after realloc of a foreign pointer");
 		return;
 	}
 	if (s->p == NULL) {
@@ -985,6 +1042,7 @@ static int setup(fuzz_t *f)
 		}
 		o.protection = f->protection[h];
 		o.limit = f->limit;
+		f->cur_limit[h] = f->cap[h] = f->limit;
 		f->heaps[h] = zmm_heap_create(&f->storage, &o, &hooks);
 		REQUIRE(f->heaps[h] != NULL, "zmm_heap_create failed");
 		REQUIRE(zmm_heap_storage(f->heaps[h]) == &f->storage, "zmm_heap_storage");
@@ -1079,7 +1137,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else if (op < 206)  op_reset(f);
 		else if (op < 213)  op_cache_limit(f);
 		else if (op < 223)  op_stats(f);
-		else if (op < 228)  op_reset_peak(f);
+		else if (op < 226)  op_reset_peak(f);
+		else if (op < 228)  op_set_limit(f);
 		else if (op < 240)  op_block_size(f);
 		else if (op < 248)  op_double_free(f);
 		else                { f->storage.fail_countdown = byte(f) % 9; TRACE("fail_countdown = %lu", f->storage.fail_countdown); }

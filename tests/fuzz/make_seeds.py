@@ -119,8 +119,16 @@ class Seed:
         self.b += bytes([240, self.sb(slot, heap), 2]) + self.size_bytes(size)
         return self
 
-    def foreign_free(self, heap=0):
-        self.b += bytes([240, self.sb(0, heap), 3])
+    def foreign_free(self, heap=0, realloc_size=100):
+        self.b += bytes([240, self.sb(0, heap), 3]) + self.size_bytes(realloc_size)
+        return self
+
+    def giant(self, slot, k=0, heap=0):      # a size that cannot be served (not with "malloc")
+        self.b += bytes([1, self.sb(slot, heap), 17, k & 3, 0x1f, 0])
+        return self
+
+    def set_limit(self, heap=0, v=0):
+        self.b += bytes([226, self.sb(0, heap), v])
         return self
 
     def fault(self, n):
@@ -233,6 +241,26 @@ def seeds():
         s.realloc(i, 64)
     s.check()
     out["segment-edges"] = s
+
+    s = Seed(seg_kib=64)                                 # more than 16 huge tails: the rest list evicts
+    for i in range(20):
+        s.alloc(i, 65536 + 3000 * i)
+    s.check().stats()
+    for i in range(0, 20, 3):
+        s.free(i)
+    s.alloc(30, 70000).check()
+    out["rest-list-eviction"] = s
+
+    s = Seed(two=True, seg_kib=128, mode="proceed")
+    s.alloc(0, 5000).giant(1, 0).giant(2, 1, heap=1).giant(3, 2).giant(4, 3).alloc(5, 300000)
+    s.set_limit(0, 2).alloc(6, 400000).set_limit(0, 1 | (8 << 2)).alloc(7, 200000).set_limit(1, 3).check()
+    s.set_limit(0, 0).alloc(8, 600000).check()
+    out["giant-sizes-and-limits"] = s
+
+    s = Seed(seg_kib=64, limit_half_segs=10, mode="longjmp", oom_jump=True)
+    s.alloc(0, 100000).set_limit(0, 2).alloc(1, 300).alloc(2, 100000).realloc(0, 200000).giant(3, 3)
+    s.set_limit(0, 0).alloc(4, 1000000).check()
+    out["set-limit-longjmp"] = s
 
     rng = random.Random(20260525)
     for n in range(3):

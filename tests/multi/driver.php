@@ -79,7 +79,7 @@ function usage_exit(int $rc): never
 usage: tests/multi/run [--short] [--ext PATH] [options]
   --short             fewer requests (CI; about 1-2 minutes)
   --ext PATH          zmm.so to test (default: modules/zmm.so in the repository)
-  --requests N        requests per run (default: 350 short, 2000 full)
+  --requests N        requests per run (default: 420 short, 2000 full; at least 210)
   --only cgi|server   run one SAPI only
   --storages LIST     comma-separated zmm.storage values for the cgi runs (default malloc,mmap_anon,mmap_zero)
   --php BIN           CLI binary for php -S (default: php)
@@ -121,7 +121,7 @@ for ($i = 0; $i < count($args); $i++) {
 	switch ($a) {
 		case '--short': $cfg['short'] = true; break;
 		case '--ext': $cfg['ext'] = $need(); break;
-		case '--requests': $cfg['requests'] = max(14, (int)$need()); break;
+		case '--requests': $cfg['requests'] = max(5 * PERIOD, (int)$need()); break;
 		case '--only': $cfg['only'] = $need(); break;
 		case '--storages': $cfg['storages'] = array_values(array_filter(explode(',', $need()))); break;
 		case '--php': $cfg['php'] = $need(); break;
@@ -134,11 +134,15 @@ for ($i = 0; $i < count($args); $i++) {
 		default: fwrite(STDERR, "unknown option $a\n"); usage_exit(2);
 	}
 }
+if (!in_array($cfg['only'], ['', 'cgi', 'server'], true)) {
+	fwrite(STDERR, "--only takes cgi or server\n");
+	usage_exit(2);
+}
 if ($cfg['ext'] !== '' && $cfg['ext'][0] !== '/') {
 	$cfg['ext'] = getcwd() . '/' . $cfg['ext'];
 }
 $N = $cfg['requests'] ?: ($cfg['short'] ? 420 : 2000);
-$every = 1;                                              /* sample every cycle: every phase gets N/42 samples */
+$every = 1;                                              /* sample before every request: N/42 samples per phase */
 $cfg['warm'] = max((int)ceil($N * 0.2), 3 * PERIOD);     /* warm-up: 20%, at least 3 periods of the page */
 $cfg['time_limit'] = $cfg['short'] ? 300 : 1800;         /* per run, seconds (generous: shared CI machines) */
 $cfg['http_timeout'] = 120;                              /* per HTTP request, seconds */

@@ -11,14 +11,19 @@
  *
  * SAPIs:
  *  - php-cgi -T N page.php: the same script runs N times in one process. The request number comes
- *    from a counter file in $ZMM_MULTI_DIR; the mode is MODES[n % 7]. When $ZMM_MULTI_SAMPLE says
- *    so, the request first appends a sample (VmRSS, memory_get_usage(), zmm_stats(true), ...) to
+ *    from a counter file in $ZMM_MULTI_DIR; the mode is MODES[n % 7]. When
+ *    $ZMM_MULTI_SAMPLE_EVERY says so, the request first appends a sample (VmRSS,
+ *    memory_get_usage(), figures from zmm_stats(true), zmm_check_heap()) to
  *    $ZMM_MULTI_DIR/samples.jsonl.
  *  - php -S 127.0.0.1:PORT page.php (router): GET /?n=N&mode=MODE runs one request;
  *    GET /stats returns the same sample as JSON, plus the raw zmm_stats(true) under "zmm_stats".
  *
+ * The memory_limit mode rotates three variants (cycle % 3) and compile_error two (cycle % 2), so
+ * the sequence repeats exactly every 42 requests.
+ *
  * Environment: ZMM_MULTI_DIR (work directory, default sys_get_temp_dir()/zmm-multi-<uid>),
- * ZMM_MULTI_SAMPLE_EVERY (sample the 7 requests of every k-th cycle of 7; 0 = never).
+ * ZMM_MULTI_SAMPLE_EVERY (cgi: sample before each request of every k-th cycle of 7 requests;
+ * 1 = before every request; 0 = never).
  */
 declare(strict_types=1);
 
