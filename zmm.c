@@ -589,7 +589,10 @@ static bool zmm_install(void)
 		return false;
 	}
 	type = g->storage_type ? g->storage_type : zmm_storage_lookup(zmm_storage_default_name());
-	if (zmm_storage_init(&st->storage, type, g->segment_size, g->keep_segments) != 0) {
+	/* Two heaps alternate as request epochs and the old one is reset only after the new one has
+	 * started, so the pool must cover keep_segments for each of them, or every request that uses
+	 * keep_segments maps one segment and unmaps another. */
+	if (zmm_storage_init(&st->storage, type, g->segment_size, 2 * g->keep_segments) != 0) {
 		free(st);
 		g->inactive_reason = "the storage could not be initialised";
 		return false;
