@@ -56,6 +56,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+# include <malloc.h>                /* malloc_trim */
+#endif
 
 #ifdef _WIN32
 # include <malloc.h>
@@ -139,6 +142,10 @@ static void malloc_dtor(zmm_storage_t *storage)
 static void malloc_compact(zmm_storage_t *storage)
 {
 	(void)storage;
+#ifdef __GLIBC__
+	/* freed segments stay in glibc's heap; hand what it can back to the OS (zmm_gc()) */
+	malloc_trim(0);
+#endif
 }
 
 /* posix_memalign, or the CRT's _aligned_malloc (whose blocks need _aligned_free) on Windows. */
