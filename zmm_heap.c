@@ -818,9 +818,9 @@ ZMM_NOASAN static void segment_unlink(zmm_heap_t *heap, zmm_segment_t *seg)
 	heap->segments_count--;
 }
 
-ZMM_NOASAN static void segment_release(zmm_heap_t *heap, zmm_segment_t *seg)
+/* Gives a segment that is no longer in the heap's list back to storage. */
+ZMM_NOASAN static void segment_give_back(zmm_heap_t *heap, zmm_segment_t *seg)
 {
-	segment_unlink(heap, seg);
 	ann_segment(heap, seg, seg->size, 1);
 	free(seg->starts);
 	seg->starts = NULL;
@@ -828,6 +828,12 @@ ZMM_NOASAN static void segment_release(zmm_heap_t *heap, zmm_segment_t *seg)
 	seg->owner = NULL;
 	heap->counters.segments_released++;
 	zmm_storage_segment_free(heap->storage, seg);
+}
+
+ZMM_NOASAN static void segment_release(zmm_heap_t *heap, zmm_segment_t *seg)
+{
+	segment_unlink(heap, seg);
+	segment_give_back(heap, seg);
 }
 
 /* Lays out an empty segment: one free-able block spanning the usable area (returned, not linked), and
@@ -1028,6 +1034,18 @@ found:
 	}
 }
 
+/* Takes the newest block off bucket idx's cache (which must not be empty); it is USED again. */
+ZMM_NOASAN static inline zmm_free_block_t *cache_pop(zmm_heap_t *heap, unsigned idx)
+{
+	zmm_free_block_t *fb = heap->cache[idx];
+
+	heap->cache[idx] = fb->prev_free;
+	fb->info.size &= ~F_FLAG;
+	heap->cached -= BUCKET_SIZE(idx);
+	heap->cache_hits[idx]++;
+	return fb;
+}
+
 /* Every allocation that the inline fast path does not take: protection, annotation, large. */
 ZMM_NOASAN ZMM_NOINLINE static void *alloc_general(zmm_heap_t *heap, size_t size)
 {
@@ -1038,14 +1056,8 @@ ZMM_NOASAN ZMM_NOINLINE static void *alloc_general(zmm_heap_t *heap, size_t size
 	if (req <= ZMM_HEAP_MAX_SMALL_REQUEST && req >= size) {
 		size_t k = (req + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT;
 		unsigned idx = (unsigned)(k > 2 ? k - 2 : 0);
-		zmm_free_block_t *fb = heap->cache[idx];
-
-		if (fb != NULL) {
-			heap->cache[idx] = fb->prev_free;
-			fb->info.size &= ~F_FLAG;
-			heap->cached -= BUCKET_SIZE(idx);
-			heap->cache_hits[idx]++;
-			p = block_hand_out(heap, &fb->info, size);
+		if (heap->cache[idx] != NULL) {
+			p = block_hand_out(heap, &cache_pop(heap, idx)->info, size);
 		} else {
 			heap->cache_misses[idx]++;
 			p = alloc_slow(heap, size, BUCKET_SIZE(idx));
@@ -1063,14 +1075,8 @@ ZMM_NOASAN void *zmm_heap_alloc(zmm_heap_t *heap, size_t size)
 	if (ZMM_LIKELY(size < heap->fast_limit)) {
 		/* small, no protection, no annotation: pop the bucket's cache */
 		unsigned idx = zmm_bucket_of_request[(size + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT];
-		zmm_free_block_t *fb = heap->cache[idx];
-
-		if (ZMM_LIKELY(fb != NULL)) {
-			heap->cache[idx] = fb->prev_free;
-			fb->info.size &= ~F_FLAG;
-			heap->cached -= BUCKET_SIZE(idx);
-			heap->cache_hits[idx]++;
-			return PAYLOAD(fb);
+		if (ZMM_LIKELY(heap->cache[idx] != NULL)) {
+			return PAYLOAD(cache_pop(heap, idx));
 		}
 		heap->cache_misses[idx]++;
 		return alloc_slow(heap, size, BUCKET_SIZE(idx));
@@ -1494,11 +1500,8 @@ ZMM_NOASAN static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size)
 	/* grow, small target: swap with a cached block (PHP 5's cache swap) */
 	if (true_size < MAX_SMALL && orig < MAX_SMALL && heap->cache[BUCKET_OF(true_size)]) {
 		unsigned idx = BUCKET_OF(true_size), oidx = BUCKET_OF(orig);
-		zmm_free_block_t *fb = heap->cache[idx];
 		size_t keep = payload_bytes(heap, b);
-		heap->cache[idx] = fb->prev_free;
-		fb->info.size &= ~F_FLAG;
-		heap->cache_hits[idx]++;
+		zmm_free_block_t *fb = cache_pop(heap, idx);
 		heap->cache_pushes++;
 		memcpy(PAYLOAD(&fb->info), ptr, keep);
 		if (heap->extra) {
@@ -1507,7 +1510,7 @@ ZMM_NOASAN static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size)
 		b->size |= F_FLAG;
 		((zmm_free_block_t *)b)->prev_free = heap->cache[oidx];
 		heap->cache[oidx] = (zmm_free_block_t *)b;
-		heap->cached = heap->cached - true_size + orig;
+		heap->cached += orig;                  /* cache_pop took true_size off */
 		return block_hand_out(heap, &fb->info, size);
 	}
 
@@ -1679,12 +1682,7 @@ ZMM_NOASAN void zmm_heap_reset(zmm_heap_t *heap, size_t keep_segments)
 			keep = seg;
 			kept++;
 		} else {
-			heap->counters.segments_released++;
-			free(seg->starts);
-			seg->starts = NULL;
-			seg->owner = NULL;
-			ann_segment(heap, seg, seg->size, 1);
-			zmm_storage_segment_free(heap->storage, seg);
+			segment_give_back(heap, seg);
 		}
 		seg = nx;
 	}
