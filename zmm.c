@@ -591,8 +591,10 @@ static bool zmm_install(void)
 	type = g->storage_type ? g->storage_type : zmm_storage_lookup(zmm_storage_default_name());
 	/* Two heaps alternate as request epochs and the old one is reset only after the new one has
 	 * started, so the pool must cover keep_segments for each of them, or every request that uses
-	 * keep_segments maps one segment and unmaps another. */
-	if (zmm_storage_init(&st->storage, type, g->segment_size, 2 * g->keep_segments) != 0) {
+	 * keep_segments maps one segment and unmaps another; plus room for one small multi-unit
+	 * segment, such as the one holding the engine's 256 KiB VM stack page in every request. */
+	if (zmm_storage_init(&st->storage, type, g->segment_size,
+	                     2 * g->keep_segments + ZMM_STORAGE_POOL_MAX_UNITS) != 0) {
 		free(st);
 		g->inactive_reason = "the storage could not be initialised";
 		return false;
@@ -719,13 +721,25 @@ static ZEND_COLD void *zmm_alloc_failed(void *ptr, size_t size, bool is_realloc)
 #endif
 }
 
-static void *zmm_malloc(size_t size)
+/* Everything but a cache hit. */
+static zend_never_inline void *zmm_malloc_miss(size_t size)
 {
 	void *p = zmm_heap_alloc(zmm_state->cur, size);
 	if (EXPECTED(p != NULL)) {
 		return p;
 	}
 	return zmm_alloc_failed(NULL, size, false);
+}
+
+/* The hot handlers inline the heap's cache pop and push (zmm_heap.h) and leave the rest to a tail
+ * call, so a hit needs no stack frame. */
+static void *zmm_malloc(size_t size)
+{
+	void *p = zmm_heap_cache_pop(zmm_state->cur, size);
+	if (EXPECTED(p != NULL)) {
+		return p;
+	}
+	return zmm_malloc_miss(size);
 }
 
 static ZEND_COLD void zmm_free_foreign(void *ptr)
@@ -744,21 +758,23 @@ static ZEND_COLD void zmm_free_foreign(void *ptr)
 	}
 }
 
-static void zmm_free(void *ptr)
+/* Everything but a cache push: NULL, large blocks, a full cache, foreign and invalid pointers. */
+static zend_never_inline void zmm_free_other(void *ptr)
 {
-	int rc;
+	int rc = zmm_heap_free(zmm_state->cur, ptr);
 
-	if (UNEXPECTED(ptr == NULL)) {
-		return;
-	}
-	rc = zmm_heap_free(zmm_state->cur, ptr);
-	if (EXPECTED(rc == ZMM_FREE_OK)) {
-		return;
-	}
 	if (rc == ZMM_FREE_FOREIGN) {
 		zmm_free_foreign(ptr);
 	}
 	/* ZMM_FREE_INVALID: reported through the error hook and ignored */
+}
+
+static void zmm_free(void *ptr)
+{
+	if (EXPECTED(zmm_heap_cache_push(&zmm_state->storage, ptr))) {
+		return;
+	}
+	zmm_free_other(ptr);
 }
 
 static ZEND_COLD void *zmm_realloc_foreign(void *ptr, size_t size)

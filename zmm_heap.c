@@ -167,13 +167,9 @@ struct zmm_free_block {
 };
 
 struct zmm_heap {
-	zmm_free_block_t *cache[NUM_BUCKETS];     /* per-bucket LIFO of cached blocks (linked via prev_free) */
-	size_t            cached;                 /* bytes in the cache */
-	uint64_t          cache_pushes;           /* blocks that entered the cache (frees served by it) */
+	zmm_heap_fast_t   fast;                   /* first: what the inline fast paths use (zmm_heap.h) */
 	uint64_t          cache_dropped;          /* blocks that left the cache by a flush or reset */
-	size_t            cache_limit;            /* cache cap in bytes, 0 = off */
 	size_t            extra;                  /* bytes added to every request (protection) */
-	size_t            fast_limit;             /* requests below this take the inline fast paths (0: never) */
 	unsigned          slow;                   /* non-zero: protection or annotation; fast paths step aside */
 	unsigned          annotate;               /* ANN_VALGRIND / ANN_ASAN bits */
 	size_t            size;                   /* bytes of blocks handed out (cached included) */
@@ -193,7 +189,6 @@ struct zmm_heap {
 	zmm_free_block_t  rest_head;              /* fake head of the rest list (FIFO) */
 	size_t            rest_count;             /* blocks in the rest list */
 	size_t            rest_bytes;             /* bytes in the rest list */
-	uint64_t          cache_hits[NUM_BUCKETS];   /* per-bucket cache hits */
 	uint64_t          cache_misses[NUM_BUCKETS]; /* per-bucket cache misses */
 	uint64_t          large_allocs;           /* allocations that were not small */
 	uint64_t          alloc_failures;         /* allocations that returned NULL (not counted as allocs) */
@@ -284,7 +279,7 @@ ZMM_NOASAN static unsigned ann_detect(void)
 }
 
 /* Small bucket of a request (protection off), indexed by (size + 7) / 8: max(k, 2) - 2. */
-static const unsigned char zmm_bucket_of_request[(ZMM_HEAP_MAX_SMALL_REQUEST + 7) / 8 + 1] = {
+const unsigned char zmm_heap_bucket_of_request[(ZMM_HEAP_MAX_SMALL_REQUEST + 7) / 8 + 1] = {
 	 0,  0,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
 	20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41,
 	42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63
@@ -321,21 +316,23 @@ ZMM_NOASAN static inline size_t seg_off(const zmm_segment_t *seg, const void *p)
 	return (size_t)((const char *)p - (const char *)seg);
 }
 
+/* Bit k of seg->starts is set when a block's payload starts at offset 8k (its header at 8k - 16), so
+ * the inline cache push tests the pointer it was given without subtracting (zmm_heap_cache_push). */
 ZMM_NOASAN static inline void start_set(zmm_segment_t *seg, const zmm_block_t *b)
 {
-	size_t o = seg_off(seg, b) >> 3;
+	size_t o = seg_off(seg, PAYLOAD(b)) >> 3;
 	seg->starts[o >> 6] |= (uint64_t)1 << (o & 63);
 }
 
 ZMM_NOASAN static inline void start_clear(zmm_segment_t *seg, const zmm_block_t *b)
 {
-	size_t o = seg_off(seg, b) >> 3;
+	size_t o = seg_off(seg, PAYLOAD(b)) >> 3;
 	seg->starts[o >> 6] &= ~((uint64_t)1 << (o & 63));
 }
 
 ZMM_NOASAN static inline int start_test(const zmm_segment_t *seg, const zmm_block_t *b)
 {
-	size_t o = seg_off(seg, b) >> 3;
+	size_t o = seg_off(seg, PAYLOAD(b)) >> 3;
 	return (int)((seg->starts[o >> 6] >> (o & 63)) & 1);
 }
 
@@ -860,7 +857,7 @@ ZMM_NOASAN static zmm_segment_t *segment_new(zmm_heap_t *heap, size_t size, size
 
 	*retry = 0;
 	if (ZMM_UNLIKELY(heap->real_size + size > heap->limit || heap->real_size + size < heap->real_size)) {
-		if (heap->cached) {
+		if (heap->fast.cached) {
 			zmm_heap_flush_cache(heap);
 			*retry = 1;
 			return NULL;
@@ -880,7 +877,7 @@ ZMM_NOASAN static zmm_segment_t *segment_new(zmm_heap_t *heap, size_t size, size
 		}
 	}
 	if (seg == NULL) {
-		if (heap->cached) {
+		if (heap->fast.cached) {
 			zmm_heap_flush_cache(heap);
 			*retry = 1;
 			return NULL;
@@ -1035,15 +1032,28 @@ found:
 }
 
 /* Takes the newest block off bucket idx's cache (which must not be empty); it is USED again. */
-ZMM_NOASAN static inline zmm_free_block_t *cache_pop(zmm_heap_t *heap, unsigned idx)
+ZMM_NOASAN static inline zmm_block_t *cache_pop(zmm_heap_t *heap, unsigned idx)
 {
-	zmm_free_block_t *fb = heap->cache[idx];
+	zmm_heap_cached_t *c = heap->fast.cache[idx];
 
-	heap->cache[idx] = fb->prev_free;
-	fb->info.size &= ~F_FLAG;
-	heap->cached -= BUCKET_SIZE(idx);
-	heap->cache_hits[idx]++;
-	return fb;
+	heap->fast.cache[idx] = c->next;
+	c->size &= ~F_FLAG;
+	heap->fast.cached -= BUCKET_SIZE(idx);
+	heap->fast.cache_hits[idx]++;
+	return (zmm_block_t *)(void *)c;
+}
+
+/* Puts the USED small block b (bs bytes) on its bucket's cache. */
+ZMM_NOASAN static inline void cache_push(zmm_heap_t *heap, zmm_block_t *b, size_t bs)
+{
+	zmm_heap_cached_t *c = (zmm_heap_cached_t *)(void *)b;
+	unsigned idx = BUCKET_OF(bs);
+
+	c->size |= F_FLAG;
+	c->next = heap->fast.cache[idx];
+	heap->fast.cache[idx] = c;
+	heap->fast.cached += bs;
+	heap->fast.cache_pushes++;
 }
 
 /* Every allocation that the inline fast path does not take: protection, annotation, large. */
@@ -1056,8 +1066,8 @@ ZMM_NOASAN ZMM_NOINLINE static void *alloc_general(zmm_heap_t *heap, size_t size
 	if (req <= ZMM_HEAP_MAX_SMALL_REQUEST && req >= size) {
 		size_t k = (req + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT;
 		unsigned idx = (unsigned)(k > 2 ? k - 2 : 0);
-		if (heap->cache[idx] != NULL) {
-			p = block_hand_out(heap, &cache_pop(heap, idx)->info, size);
+		if (heap->fast.cache[idx] != NULL) {
+			p = block_hand_out(heap, cache_pop(heap, idx), size);
 		} else {
 			heap->cache_misses[idx]++;
 			p = alloc_slow(heap, size, BUCKET_SIZE(idx));
@@ -1072,12 +1082,14 @@ ZMM_NOASAN ZMM_NOINLINE static void *alloc_general(zmm_heap_t *heap, size_t size
 
 ZMM_NOASAN void *zmm_heap_alloc(zmm_heap_t *heap, size_t size)
 {
-	if (ZMM_LIKELY(size < heap->fast_limit)) {
-		/* small, no protection, no annotation: pop the bucket's cache */
-		unsigned idx = zmm_bucket_of_request[(size + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT];
-		if (ZMM_LIKELY(heap->cache[idx] != NULL)) {
-			return PAYLOAD(cache_pop(heap, idx));
-		}
+	void *p = zmm_heap_cache_pop(heap, size);       /* the inline hit path (zmm_heap.h) */
+
+	if (ZMM_LIKELY(p != NULL)) {
+		return p;
+	}
+	if (ZMM_LIKELY(size < heap->fast.fast_limit)) {
+		/* small, no protection, no annotation, cache empty */
+		unsigned idx = zmm_heap_bucket_of_request[(size + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT];
 		heap->cache_misses[idx]++;
 		return alloc_slow(heap, size, BUCKET_SIZE(idx));
 	}
@@ -1087,7 +1099,7 @@ ZMM_NOASAN void *zmm_heap_alloc(zmm_heap_t *heap, size_t size)
 /*** Free ***/
 
 /* The containing block of an address inside a segment's block area (error path only): the last
- * block start at or before it. */
+ * block whose payload starts at or before it. */
 ZMM_NOASAN static ZMM_COLD zmm_block_t *containing_block(const zmm_segment_t *seg, const void *addr)
 {
 	size_t o = seg_off(seg, addr) >> 3;
@@ -1096,7 +1108,7 @@ ZMM_NOASAN static ZMM_COLD zmm_block_t *containing_block(const zmm_segment_t *se
 
 	for (;;) {
 		if (bits) {
-			return (zmm_block_t *)((char *)seg + ((w * 64 + zmm_high_bit(bits)) << 3));
+			return BLOCK_OF((char *)seg + ((w * 64 + zmm_high_bit(bits)) << 3));
 		}
 		if (w == 0) {
 			return NULL;
@@ -1239,14 +1251,8 @@ ZMM_NOASAN ZMM_NOINLINE static int free_general(zmm_heap_t *owner, zmm_segment_t
 		memset(PAYLOAD(b), 0x5A, req == (size_t)-1 ? 0 : req);
 	}
 	ann_takeback(owner, PAYLOAD(b), bs - HDR);
-	if (bs < MAX_SMALL && owner->cached < owner->cache_limit) {
-		unsigned idx = BUCKET_OF(bs);
-		zmm_free_block_t *fb = (zmm_free_block_t *)b;
-		b->size |= F_FLAG;
-		fb->prev_free = owner->cache[idx];
-		owner->cache[idx] = fb;
-		owner->cached += bs;
-		owner->cache_pushes++;
+	if (bs < MAX_SMALL && owner->fast.cached < owner->fast.cache_limit) {
+		cache_push(owner, b, bs);
 	} else {
 		owner->counters.frees++;
 		block_release(owner, seg, b);
@@ -1257,45 +1263,39 @@ out:
 	return rc;
 }
 
+/* Everything the inline free does not finish: a large block, a full cache, protection or annotation,
+ * or a pointer that is not the payload start of a live block (explained through the error hook). */
+ZMM_NOASAN int zmm_heap_free_at(zmm_segment_t *seg, void *ptr)
+{
+	zmm_heap_t *owner = (zmm_heap_t *)seg->owner;
+	size_t off = seg_off(seg, ptr);
+	zmm_block_t *b = BLOCK_OF(ptr);
+
+	if (ZMM_UNLIKELY(owner->slow | (off & (ZMM_HEAP_ALIGNMENT - 1)) | (off < SEG_HDR + HDR))) {
+		return free_general(owner, seg, ptr, 1);
+	}
+	if (ZMM_UNLIKELY(!start_test(seg, b) || (b->size & (T_MASK | F_FLAG)) != T_USED)) {
+		return free_general(owner, seg, ptr, 1);
+	}
+	if (BSIZE(b) < MAX_SMALL && owner->fast.cached < owner->fast.cache_limit) {
+		cache_push(owner, b, BSIZE(b));
+		return ZMM_FREE_OK;
+	}
+	return free_release(owner, seg, b);
+}
+
 ZMM_NOASAN int zmm_heap_free(zmm_heap_t *heap, void *ptr)
 {
 	zmm_segment_t *seg;
-	zmm_heap_t *owner;
-	zmm_block_t *b;
-	size_t off, bit, bs;
 
-	if (ptr == NULL) {
+	if (zmm_heap_cache_push(heap->storage, ptr)) {
 		return ZMM_FREE_OK;
 	}
 	seg = zmm_storage_find(heap->storage, ptr);
 	if (seg == NULL) {
-		return ZMM_FREE_FOREIGN;
+		return ptr == NULL ? ZMM_FREE_OK : ZMM_FREE_FOREIGN;
 	}
-	owner = (zmm_heap_t *)seg->owner;
-	off = (size_t)((char *)ptr - (char *)seg);
-	/* protection/annotation, a misaligned pointer or one inside the segment header: general path */
-	if (ZMM_UNLIKELY(owner->slow | (off & (ZMM_HEAP_ALIGNMENT - 1)) | (off < SEG_HDR + HDR))) {
-		return free_general(owner, seg, ptr, 1);
-	}
-	/* exactly the start of a block (start bitmap), and USED, not cached: else the general path
-	 * explains what is wrong */
-	bit = (off >> 3) - (HDR >> 3);
-	b = BLOCK_OF(ptr);
-	bs = b->size;
-	if (ZMM_UNLIKELY(!((seg->starts[bit >> 6] >> (bit & 63)) & 1) || (bs & (T_MASK | F_FLAG)) != T_USED)) {
-		return free_general(owner, seg, ptr, 1);
-	}
-	if (bs < MAX_SMALL && owner->cached < owner->cache_limit) {
-		unsigned idx = BUCKET_OF(bs);
-		zmm_free_block_t *fb = (zmm_free_block_t *)b;
-		b->size = bs | F_FLAG;
-		fb->prev_free = owner->cache[idx];
-		owner->cache[idx] = fb;
-		owner->cached += bs - T_USED;
-		owner->cache_pushes++;
-		return ZMM_FREE_OK;
-	}
-	return free_release(owner, seg, b);
+	return zmm_heap_free_at(seg, ptr);
 }
 
 /*** Realloc ***/
@@ -1327,7 +1327,7 @@ ZMM_NOASAN static zmm_block_t *segment_resize(zmm_heap_t *heap, zmm_segment_t *s
 		return NULL;
 	}
 	if (new_seg > old_seg && (heap->real_size + (new_seg - old_seg) > heap->limit)) {
-		if (heap->cached) {
+		if (heap->fast.cached) {
 			zmm_heap_flush_cache(heap);
 			*retry = 1;
 			return NULL;
@@ -1498,20 +1498,16 @@ ZMM_NOASAN static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size)
 	}
 
 	/* grow, small target: swap with a cached block (PHP 5's cache swap) */
-	if (true_size < MAX_SMALL && orig < MAX_SMALL && heap->cache[BUCKET_OF(true_size)]) {
-		unsigned idx = BUCKET_OF(true_size), oidx = BUCKET_OF(orig);
+	if (true_size < MAX_SMALL && orig < MAX_SMALL && heap->fast.cache[BUCKET_OF(true_size)]) {
+		unsigned idx = BUCKET_OF(true_size);
 		size_t keep = payload_bytes(heap, b);
-		zmm_free_block_t *fb = cache_pop(heap, idx);
-		heap->cache_pushes++;
-		memcpy(PAYLOAD(&fb->info), ptr, keep);
+		zmm_block_t *nb = cache_pop(heap, idx);
+		memcpy(PAYLOAD(nb), ptr, keep);
 		if (heap->extra) {
 			memset(ptr, 0x5A, keep);
 		}
-		b->size |= F_FLAG;
-		((zmm_free_block_t *)b)->prev_free = heap->cache[oidx];
-		heap->cache[oidx] = (zmm_free_block_t *)b;
-		heap->cached += orig;                  /* cache_pop took true_size off */
-		return block_hand_out(heap, &fb->info, size);
+		cache_push(heap, b, orig);
+		return block_hand_out(heap, nb, size);
 	}
 
 	/* grow in place into a free next block */
@@ -1576,24 +1572,25 @@ ZMM_NOASAN size_t zmm_heap_block_size(zmm_heap_t *heap, const void *ptr)
 
 ZMM_NOASAN size_t zmm_heap_flush_cache(zmm_heap_t *heap)
 {
-	size_t flushed = heap->cached;
+	size_t flushed = heap->fast.cached;
 	unsigned i;
 
 	ANN_ENTER(heap);
 	for (i = 0; i < NUM_BUCKETS; i++) {
-		zmm_free_block_t *fb = heap->cache[i];
-		heap->cache[i] = NULL;
-		while (fb) {
-			zmm_free_block_t *nx = fb->prev_free;
-			zmm_segment_t *seg = zmm_storage_find(heap->storage, fb);
-			if (ZMM_UNLIKELY(seg == NULL || (fb->info.size & (T_MASK | F_FLAG)) != (T_USED | F_FLAG))) {
-				heap_corrupted(heap, "gc", fb, "a cached block is not marked as cached");
+		zmm_heap_cached_t *c = heap->fast.cache[i];
+		heap->fast.cache[i] = NULL;
+		while (c) {
+			zmm_heap_cached_t *nx = c->next;
+			zmm_block_t *b = (zmm_block_t *)(void *)c;
+			zmm_segment_t *seg = zmm_storage_find(heap->storage, c);
+			if (ZMM_UNLIKELY(seg == NULL || (b->size & (T_MASK | F_FLAG)) != (T_USED | F_FLAG))) {
+				heap_corrupted(heap, "gc", c, "a cached block is not marked as cached");
 			}
-			fb->info.size &= ~F_FLAG;
-			heap->cached -= BSIZE(&fb->info);
+			b->size &= ~F_FLAG;
+			heap->fast.cached -= BSIZE(b);
 			heap->cache_dropped++;
-			block_release(heap, seg, &fb->info);
-			fb = nx;
+			block_release(heap, seg, b);
+			c = nx;
 		}
 	}
 	ANN_LEAVE(heap);
@@ -1602,9 +1599,10 @@ ZMM_NOASAN size_t zmm_heap_flush_cache(zmm_heap_t *heap)
 
 ZMM_NOASAN void zmm_heap_set_cache_limit(zmm_heap_t *heap, size_t cache_limit)
 {
-	heap->cache_limit = cache_limit;
+	heap->fast.cache_limit = cache_limit;
+	heap->fast.push_limit = heap->slow ? 0 : cache_limit;
 	heap->options.cache_limit = cache_limit;
-	if (heap->cached > cache_limit) {
+	if (heap->fast.cached > cache_limit) {
 		zmm_heap_flush_cache(heap);
 	}
 }
@@ -1625,16 +1623,16 @@ ZMM_NOASAN static size_t cached_blocks_of(const zmm_heap_t *heap)
 	uint64_t pops = 0;
 	unsigned i;
 	for (i = 0; i < NUM_BUCKETS; i++) {
-		pops += heap->cache_hits[i];
+		pops += heap->fast.cache_hits[i];
 	}
-	return (size_t)(heap->cache_pushes - pops - heap->cache_dropped);
+	return (size_t)(heap->fast.cache_pushes - pops - heap->cache_dropped);
 }
 
 ZMM_NOASAN static void lists_init(zmm_heap_t *heap)
 {
 	unsigned i;
 
-	memset(heap->cache, 0, sizeof(heap->cache));
+	memset(heap->fast.cache, 0, sizeof(heap->fast.cache));
 	for (i = 0; i < NUM_BUCKETS; i++) {
 		heap->small_heads[i].prev_free = heap->small_heads[i].next_free = &heap->small_heads[i];
 		heap->large_roots[i] = NULL;
@@ -1643,7 +1641,7 @@ ZMM_NOASAN static void lists_init(zmm_heap_t *heap)
 	heap->free_bitmap = heap->large_bitmap = 0;
 	heap->rest_count = heap->rest_bytes = 0;
 	heap->cache_dropped += cached_blocks_of(heap);
-	heap->cached = 0;
+	heap->fast.cached = 0;
 }
 
 /* Valgrind: forget the live blocks of a segment that is about to be wiped, so memcheck neither
@@ -1745,12 +1743,13 @@ ZMM_NOASAN zmm_heap_t *zmm_heap_create(zmm_storage_t *storage, const zmm_heap_op
 	}
 	heap->storage = storage;
 	heap->segment_size = storage->alignment;
-	heap->cache_limit = heap->options.cache_limit;
+	heap->fast.cache_limit = heap->options.cache_limit;
 	heap->limit = heap->options.limit;
 	heap->extra = heap->options.protection ? ZMM_HEAP_PROTECTION_EXTRA : 0;
 	heap->annotate = ann_detect();
 	heap->slow = (heap->extra != 0) || heap->annotate;
-	heap->fast_limit = heap->slow ? 0 : ZMM_HEAP_MAX_SMALL_REQUEST + 1;
+	heap->fast.fast_limit = heap->slow ? 0 : ZMM_HEAP_MAX_SMALL_REQUEST + 1;
+	heap->fast.push_limit = heap->slow ? 0 : heap->fast.cache_limit;
 	heap->secret = heap->options.protection ? heap_secret(heap) : 0;
 	lists_init(heap);
 	return heap;
@@ -1804,9 +1803,9 @@ ZMM_NOASAN void zmm_heap_summary(const zmm_heap_t *heap, zmm_heap_summary_t *out
 	out->peak = heap->peak;
 	out->real_size = heap->real_size;
 	out->real_peak = heap->real_peak;
-	out->cached = heap->cached;
+	out->cached = heap->fast.cached;
 	out->cached_blocks = cached_blocks_of(heap);
-	out->cache_limit = heap->cache_limit;
+	out->cache_limit = heap->fast.cache_limit;
 	out->limit = heap->limit;
 	out->segments = heap->segments_count;
 	out->peak_segments = heap->peak_segments;
@@ -1825,10 +1824,10 @@ ZMM_NOASAN void zmm_heap_counters(const zmm_heap_t *heap, zmm_heap_counters_t *o
 	unsigned i;
 
 	*out = heap->counters;
-	out->frees += heap->cache_pushes;
+	out->frees += heap->fast.cache_pushes;
 	out->cache_hits = out->cache_misses = 0;
 	for (i = 0; i < NUM_BUCKETS; i++) {
-		out->cache_hits += heap->cache_hits[i];
+		out->cache_hits += heap->fast.cache_hits[i];
 		out->cache_misses += heap->cache_misses[i];
 	}
 	out->allocs = out->cache_hits + out->cache_misses + heap->large_allocs - heap->alloc_failures;
@@ -1836,12 +1835,12 @@ ZMM_NOASAN void zmm_heap_counters(const zmm_heap_t *heap, zmm_heap_counters_t *o
 
 ZMM_NOASAN size_t zmm_heap_usage(const zmm_heap_t *heap)
 {
-	return heap->size - heap->cached;
+	return heap->size - heap->fast.cached;
 }
 
 ZMM_NOASAN void zmm_heap_reset_peak(zmm_heap_t *heap)
 {
-	heap->peak = heap->size - heap->cached;
+	heap->peak = heap->size - heap->fast.cached;
 	heap->real_peak = heap->real_size;
 }
 
@@ -1933,6 +1932,7 @@ ZMM_NOASAN static int stats_impl(const zmm_heap_t *heap, zmm_heap_stats_t *out, 
 	for (i = 0; i < NUM_BUCKETS; i++) {
 		zmm_bucket_stats_t *row = &out->buckets[i];
 		const zmm_free_block_t *p;
+		const zmm_heap_cached_t *c;
 		size_t bs = BUCKET_SIZE(i);
 		size_t base = HDR + heap->extra;
 		row->block_size = bs;
@@ -1946,10 +1946,10 @@ ZMM_NOASAN static int stats_impl(const zmm_heap_t *heap, zmm_heap_stats_t *out, 
 		for (p = heap->small_heads[i].next_free; p != &heap->small_heads[i]; p = p->next_free) {
 			row->free_blocks++;
 		}
-		for (p = heap->cache[i]; p; p = p->prev_free) {
+		for (c = heap->fast.cache[i]; c; c = c->next) {
 			row->cached_blocks++;
 		}
-		row->cache_hits = heap->cache_hits[i];
+		row->cache_hits = heap->fast.cache_hits[i];
 		row->cache_misses = heap->cache_misses[i];
 	}
 	classes = zmm_high_bit(heap->segment_size) + 1;
@@ -2264,6 +2264,7 @@ ZMM_NOASAN static size_t check_impl(const zmm_heap_t *heap, zmm_heap_check_cb cb
 	/* small lists and bitmap */
 	for (i = 0; i < NUM_BUCKETS; i++) {
 		const zmm_free_block_t *head = &heap->small_heads[i], *p;
+		const zmm_heap_cached_t *cb;
 		size_t n = 0;
 		char where[48];
 		snprintf(where, sizeof(where), "small list %u", i);
@@ -2288,15 +2289,16 @@ ZMM_NOASAN static size_t check_impl(const zmm_heap_t *heap, zmm_heap_check_cb cb
 			check_fail(&c, "small list %u: bitmap bit is %s but the list has %zu blocks", i,
 			           (heap->free_bitmap & ((uint64_t)1 << i)) ? "set" : "clear", n);
 		}
-		for (p = heap->cache[i]; p; p = p->prev_free) {
-			zmm_segment_t *s = zmm_storage_find(heap->storage, p);
-			if (s == NULL || s->owner != heap || !start_test(s, &p->info)
-			    || (p->info.size & (T_MASK | F_FLAG)) != (T_USED | F_FLAG) || BSIZE(&p->info) != BUCKET_SIZE(i)) {
+		for (cb = heap->fast.cache[i]; cb; cb = cb->next) {
+			const zmm_block_t *b = (const zmm_block_t *)(const void *)cb;
+			zmm_segment_t *s = zmm_storage_find(heap->storage, cb);
+			if (s == NULL || s->owner != heap || !start_test(s, b)
+			    || (b->size & (T_MASK | F_FLAG)) != (T_USED | F_FLAG) || BSIZE(b) != BUCKET_SIZE(i)) {
 				check_fail(&c, "cache %u: holds a block that is not a cached %zu-byte block", i, BUCKET_SIZE(i));
 				break;
 			}
 			cached_walk++;
-			cached_bytes += BSIZE(&p->info);
+			cached_bytes += BSIZE(b);
 			if (cached_walk > nblocks) { check_fail(&c, "cache %u: a cycle", i); break; }
 		}
 	}
@@ -2335,9 +2337,9 @@ ZMM_NOASAN static size_t check_impl(const zmm_heap_t *heap, zmm_heap_check_cb cb
 		check_fail(&c, "free structures hold %zu blocks / %zu bytes but segments have %zu free blocks / %zu bytes",
 		           listed, listed_bytes, free_walk, free_walk_bytes);
 	}
-	if (cached_walk != cached_blocks_of(heap) || cached_bytes != heap->cached) {
+	if (cached_walk != cached_blocks_of(heap) || cached_bytes != heap->fast.cached) {
 		check_fail(&c, "cache holds %zu blocks / %zu bytes but counters say %zu / %zu", cached_walk, cached_bytes,
-		           cached_blocks_of(heap), heap->cached);
+		           cached_blocks_of(heap), heap->fast.cached);
 	}
 	if (out) {
 		out->segments = nseg;

@@ -141,6 +141,114 @@ static inline zmm_heap_t *zmm_heap_owner(const zmm_storage_t *storage, const voi
 	return seg ? (zmm_heap_t *)seg->owner : NULL;
 }
 
+/*** Inline fast paths ***/
+
+/* The glue inlines the two hot paths, a cache pop and a cache push, into its allocation handlers so
+ * that a small alloc or free costs no call into this library. They read only the fields below, which
+ * are the first member of every heap (zmm_heap_fast_t is the ABI between zmm_heap.c and callers of
+ * these inlines); anything they cannot finish goes to the out-of-line zmm_heap_alloc/_free_at. */
+
+/* The inlines read block headers, which ASan builds keep poisoned: exempt them like the heap. */
+#if defined(__SANITIZE_ADDRESS__)
+# define ZMM_HEAP_INLINE_NOASAN __attribute__((no_sanitize_address))
+#elif defined(__has_feature)
+# if __has_feature(address_sanitizer)
+#  define ZMM_HEAP_INLINE_NOASAN __attribute__((no_sanitize_address))
+# endif
+#endif
+#ifndef ZMM_HEAP_INLINE_NOASAN
+# define ZMM_HEAP_INLINE_NOASAN
+#endif
+
+/* A cached block as the fast paths see it: the boundary-tag header, then the cache link. */
+typedef struct zmm_heap_cached zmm_heap_cached_t;
+struct zmm_heap_cached {
+	size_t             size;        /* block size | USED | 4 (the "cached" flag) */
+	size_t             prev;        /* previous block's size | type (boundary tag) */
+	zmm_heap_cached_t *next;        /* next (older) block in the bucket's cache */
+};
+
+typedef struct zmm_heap_fast {
+	zmm_heap_cached_t *cache[ZMM_HEAP_NUM_BUCKETS];      /* per-bucket LIFO of cached blocks */
+	uint64_t           cache_hits[ZMM_HEAP_NUM_BUCKETS]; /* per-bucket allocations served by the cache */
+	size_t             cached;        /* bytes in the cache */
+	size_t             cache_limit;   /* cache cap in bytes, 0 = off */
+	size_t             push_limit;    /* the inline free pushes while cached is below this: cache_limit,
+	                                   * or 0 when protection or annotation needs the general path */
+	size_t             fast_limit;    /* requests below this may be popped inline (0: never) */
+	uint64_t           cache_pushes;  /* blocks that entered the cache (frees served by it) */
+} zmm_heap_fast_t;
+
+/* Bucket of a small request of at most ZMM_HEAP_MAX_SMALL_REQUEST bytes, indexed by (size + 7) / 8. */
+#if defined(__GNUC__) && !defined(_WIN32)
+__attribute__((visibility("hidden")))
+#endif
+extern const unsigned char zmm_heap_bucket_of_request[];
+
+/* Frees ptr, which lies inside seg (found through the registry), in seg's owner: everything the
+ * inline push does not finish. Returns ZMM_FREE_OK or ZMM_FREE_INVALID. */
+int zmm_heap_free_at(zmm_segment_t *seg, void *ptr);
+
+/* The cache pop of zmm_heap_alloc: a block for size bytes from the bucket's cache, or NULL when the
+ * request is not small, the cache is empty or the heap is in its general mode (fast_limit 0). NULL
+ * is a miss, not a failure: call zmm_heap_alloc. */
+ZMM_HEAP_INLINE_NOASAN static inline void *zmm_heap_cache_pop(zmm_heap_t *heap, size_t size)
+{
+	zmm_heap_fast_t *f = (zmm_heap_fast_t *)(void *)heap;
+
+	if (size < f->fast_limit) {
+		unsigned idx = zmm_heap_bucket_of_request[(size + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT];
+		zmm_heap_cached_t *c = f->cache[idx];
+		if (c != NULL) {
+			size_t sz = c->size & ~(size_t)4;
+			f->cache[idx] = c->next;
+			c->size = sz;
+			f->cached -= sz - 1;
+			f->cache_hits[idx]++;
+			return (char *)c + ZMM_HEAP_HDR_SIZE;
+		}
+	}
+	return NULL;
+}
+
+/* The cache push of zmm_heap_free: returns 1 when ptr was the payload of a live small block of a
+ * heap on storage and went onto its owner's cache; 0 for everything else (NULL, foreign, large,
+ * invalid, cache full, general mode), which zmm_heap_free handles. Reads no block header unless the
+ * pointer is a payload start in a segment of storage. */
+ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_cache_push(const zmm_storage_t *storage, void *ptr)
+{
+	zmm_segment_t *seg = zmm_storage_find(storage, ptr);
+	zmm_heap_fast_t *f;
+	zmm_heap_cached_t *c;
+	size_t off, w, r;
+
+	if (seg == NULL) {
+		return 0;
+	}
+	off = (size_t)((char *)ptr - (char *)seg);
+	f = (zmm_heap_fast_t *)seg->owner;
+	/* room in the owner's cache (push_limit is 0 in general mode), 8-aligned, and the start of a
+	 * block's payload (start bitmap: one bit per 8 bytes, set at payload starts) */
+	if (f->cached >= f->push_limit || (off & (ZMM_HEAP_ALIGNMENT - 1)) != 0
+	    || !((seg->starts[off >> 9] >> ((off >> 3) & 63)) & 1)) {
+		return 0;
+	}
+	/* USED, not cached, small: w = size - 1 is a multiple of 8 below the small limit, so rotating it
+	 * right by 3 gives w / 8, and any stray low bit a huge number */
+	c = (zmm_heap_cached_t *)(void *)((char *)ptr - ZMM_HEAP_HDR_SIZE);
+	w = c->size - 1;
+	r = (w >> 3) | (w << (8 * sizeof(size_t) - 3));
+	if (r >= ZMM_HEAP_MAX_SMALL_BLOCK / ZMM_HEAP_ALIGNMENT) {
+		return 0;
+	}
+	c->size = w | 5;
+	c->next = f->cache[r - ZMM_HEAP_MIN_BLOCK / ZMM_HEAP_ALIGNMENT];
+	f->cache[r - ZMM_HEAP_MIN_BLOCK / ZMM_HEAP_ALIGNMENT] = c;
+	f->cached += w;
+	f->cache_pushes++;
+	return 1;
+}
+
 /*** Size classes ***/
 
 /* The block size (header included) that a request of size bytes gets in this heap. */

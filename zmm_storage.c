@@ -39,9 +39,12 @@
  * unaligned or outside the registry's address range is refused like a failed allocation (our
  * providers never do; from a realloc, where the old segment is already gone, it aborts).
  *
- * Pool. Released standard-size segments (size == alignment) are kept, unregistered, in a LIFO
- * list linked through the segment header's next field, up to pool_limit of them, and handed out
- * again before the provider is asked. zmm_storage_compact and zmm_storage_destroy give them back.
+ * Pool. Released segments of at most ZMM_STORAGE_POOL_MAX_UNITS units are kept, unregistered, in a
+ * LIFO list linked through the segment header's next field, up to pool_limit units in all, and
+ * handed out again (same size only) before the provider is asked. Small multi-unit segments are
+ * pooled because PHP makes one such block in every request (the 256 KiB VM stack page needs two
+ * units at the default size): without them each request would map and unmap it.
+ * zmm_storage_compact and zmm_storage_destroy give them back.
  *
  * Counting and fault injection happen in the segment layer around each provider call
  * (provider_alloc, provider_realloc, provider_free), so they cover any provider table.
@@ -748,22 +751,35 @@ static void registry_destroy(zmm_storage_t *storage)
 
 /*** pool ***/
 
-static zmm_segment_t *pool_take(zmm_storage_t *storage)
+/* Takes the newest pooled segment of size bytes (any size: 0), or NULL. */
+static zmm_segment_t *pool_take(zmm_storage_t *storage, size_t size)
 {
-	zmm_segment_t *seg = storage->pool;
+	zmm_segment_t **slot = &storage->pool, *seg;
 
+	while ((seg = *slot) != NULL && size != 0 && seg->size != size) {
+		slot = &seg->next;
+	}
 	if (seg != NULL) {
-		storage->pool = seg->next;
+		*slot = seg->next;
 		storage->pool_count--;
+		storage->pool_units -= seg->size >> storage->shift;
 	}
 	return seg;
 }
 
-static void pool_put(zmm_storage_t *storage, zmm_segment_t *seg)
+/* Keeps seg (seg->size intact) if it is small enough and the pool has room for its units. */
+static int pool_put(zmm_storage_t *storage, zmm_segment_t *seg)
 {
+	size_t units = seg->size >> storage->shift;
+
+	if (units > ZMM_STORAGE_POOL_MAX_UNITS || storage->pool_units + units > storage->pool_limit) {
+		return 0;
+	}
 	seg->next = storage->pool;
 	storage->pool = seg;
 	storage->pool_count++;
+	storage->pool_units += units;
+	return 1;
 }
 
 /* Gives every pooled segment back to the provider; returns the bytes released. */
@@ -772,16 +788,17 @@ static size_t pool_release(zmm_storage_t *storage)
 	size_t released = 0;
 	zmm_segment_t *seg;
 
-	while ((seg = pool_take(storage)) != NULL) {
-		provider_free(storage, seg, storage->alignment);
-		released += storage->alignment;
+	while ((seg = pool_take(storage, 0)) != NULL) {
+		size_t size = seg->size;
+		provider_free(storage, seg, size);
+		released += size;
 	}
 	return released;
 }
 
 size_t zmm_storage_pool_bytes(const zmm_storage_t *storage)
 {
-	return storage->pool_count * storage->alignment;
+	return storage->pool_units << storage->shift;
 }
 
 size_t zmm_storage_compact(zmm_storage_t *storage)
@@ -811,8 +828,8 @@ zmm_segment_t *zmm_storage_segment_alloc(zmm_storage_t *storage, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (size == storage->alignment) {
-		seg = pool_take(storage);
+	if ((size >> storage->shift) <= ZMM_STORAGE_POOL_MAX_UNITS) {
+		seg = pool_take(storage, size);
 		pooled = seg != NULL;
 	}
 	if (seg == NULL) {
@@ -822,9 +839,7 @@ zmm_segment_t *zmm_storage_segment_alloc(zmm_storage_t *storage, size_t size)
 		}
 	}
 	if (leaves_reserve(&spares, leaves_missing(storage, seg, size)) != 0) {
-		if (pooled) {
-			pool_put(storage, seg);
-		} else {
+		if (!pooled || !pool_put(storage, seg)) {
 			provider_free(storage, seg, size);
 		}
 		errno = ENOMEM;
@@ -903,8 +918,7 @@ void zmm_storage_segment_free(zmm_storage_t *storage, zmm_segment_t *seg)
 	registry_fill(storage, seg, size, NULL, NULL);
 	storage->segments--;
 	storage->bytes -= size;
-	if (size == storage->alignment && storage->pool_count < storage->pool_limit) {
-		pool_put(storage, seg);
+	if (pool_put(storage, seg)) {
 		storage->counters.pool_puts++;
 	} else {
 		provider_free(storage, seg, size);

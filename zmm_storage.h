@@ -4,7 +4,7 @@
  * The storage layer hands out *segments*: large, segment-size aligned ranges of memory that the heap
  * (zmm_heap.c) carves into blocks. Every segment starts with a zmm_segment_t header. The storage layer
  * also keeps the registry that answers "which segment holds this address?" in O(1) without reading
- * the memory at that address (zmm_storage_find), and a small pool of released standard segments so
+ * the memory at that address (zmm_storage_find), and a small pool of released small segments so
  * that a heap that empties and refills a segment does not call the OS every time.
  *
  * Providers (PHP 5's ZEND_MM_MEM_TYPE names): "malloc", "mmap_anon", "mmap_zero" and, on Windows
@@ -24,6 +24,8 @@ extern "C" {
 #define ZMM_SEGMENT_SIZE_MIN     ((size_t)64 * 1024)
 #define ZMM_SEGMENT_SIZE_MAX     ((size_t)32 * 1024 * 1024)
 #define ZMM_SEGMENT_SIZE_DEFAULT ((size_t)256 * 1024)
+/* Largest segment the pool keeps, in units of the segment size. */
+#define ZMM_STORAGE_POOL_MAX_UNITS 4
 
 typedef struct zmm_segment zmm_segment_t;
 typedef struct zmm_storage zmm_storage_t;
@@ -69,9 +71,10 @@ struct zmm_storage {
 	unsigned       shift;                   /* log2(alignment) */
 	void         **registry;                /* two-level table: address >> shift -> zmm_segment_t* */
 	size_t         registry_top_len;        /* entries in the top level */
-	zmm_segment_t *pool;                    /* released standard segments kept for reuse (linked via next) */
+	zmm_segment_t *pool;                    /* released segments kept for reuse (linked via next) */
 	size_t         pool_count;              /* segments in the pool */
-	size_t         pool_limit;              /* most segments the pool keeps */
+	size_t         pool_units;              /* their size in units of alignment */
+	size_t         pool_limit;              /* most units the pool keeps */
 	size_t         segments;                /* live segments (not counting the pool) */
 	size_t         bytes;                   /* bytes in live segments (not counting the pool) */
 	zmm_storage_counters_t counters;        /* OS traffic counters */
@@ -89,8 +92,8 @@ const char *zmm_storage_names(char *buf, size_t len);
 const char *zmm_storage_default_name(void);
 
 /* Initialises storage with a provider and a segment size (a power of two in
- * [ZMM_SEGMENT_SIZE_MIN, ZMM_SEGMENT_SIZE_MAX]). pool_limit is how many released standard-size
- * segments are kept mapped for reuse. Returns 0, or -1 on failure (bad segment size, provider
+ * [ZMM_SEGMENT_SIZE_MIN, ZMM_SEGMENT_SIZE_MAX]). pool_limit is how many units (of the segment
+ * size) of released segments of at most ZMM_STORAGE_POOL_MAX_UNITS units are kept mapped for reuse. Returns 0, or -1 on failure (bad segment size, provider
  * init failed, registry could not be allocated); errno tells why. */
 int zmm_storage_init(zmm_storage_t *storage, const zmm_storage_handlers_t *handlers,
                      size_t segment_size, size_t pool_limit);
@@ -100,7 +103,7 @@ int zmm_storage_init(zmm_storage_t *storage, const zmm_storage_handlers_t *handl
 void zmm_storage_destroy(zmm_storage_t *storage);
 
 /* Allocates a segment of size bytes (a multiple of the segment size), registers it and writes
- * seg->size. The other header fields are zeroed. Standard-size requests are served from the pool
+ * seg->size. The other header fields are zeroed. A pooled segment of the same size is used
  * first. Returns NULL if the provider fails. */
 zmm_segment_t *zmm_storage_segment_alloc(zmm_storage_t *storage, size_t size);
 
@@ -109,8 +112,8 @@ zmm_segment_t *zmm_storage_segment_alloc(zmm_storage_t *storage, size_t size);
  * NULL if the provider fails (the old segment is then unchanged and still registered). */
 zmm_segment_t *zmm_storage_segment_realloc(zmm_storage_t *storage, zmm_segment_t *seg, size_t new_size);
 
-/* Unregisters a segment and gives it back: into the pool if it is standard-size and the pool has
- * room, else to the provider. */
+/* Unregisters a segment and gives it back: into the pool if it has at most
+ * ZMM_STORAGE_POOL_MAX_UNITS units and the pool has room for them, else to the provider. */
 void zmm_storage_segment_free(zmm_storage_t *storage, zmm_segment_t *seg);
 
 /* Registry layout: key = (uintptr_t)ptr >> storage->shift; registry[key >> ZMM_REGISTRY_LEAF_BITS]

@@ -409,7 +409,7 @@ static void check_huge(const char *name)
 	ZMM_CHECK_EQ(s.bytes, 39 * a);
 	memset(b2 + sizeof(zmm_segment_t), 0x5a, 33 * a - sizeof(zmm_segment_t));
 
-	/* huge segments never go to the pool */
+	/* segments above ZMM_STORAGE_POOL_MAX_UNITS units never go to the pool */
 	zmm_storage_segment_free(&s, h1);
 	ZMM_CHECK_EQ(s.pool_count, 0);
 	ZMM_CHECK_EQ(s.counters.os_frees, 1);
@@ -636,7 +636,7 @@ static void check_pool(const char *name)
 	ZMM_CHECK_EQ(s.counters.os_allocs, allocs + 1);
 	ZMM_CHECK_EQ(s.counters.pool_hits, 1);
 
-	/* a huge request never takes from the pool */
+	/* a request of another size never takes a pooled segment */
 	zmm_storage_segment_free(&s, y);
 	ZMM_CHECK_EQ(s.pool_count, 1);
 	h = zmm_storage_segment_alloc(&s, 2 * a);
@@ -645,7 +645,7 @@ static void check_pool(const char *name)
 	ZMM_CHECK_EQ(s.counters.pool_hits, 1);
 	ZMM_CHECK_EQ(s.counters.os_allocs, allocs + 2);
 
-	/* pool full: the next standard segment goes to the provider; huge ones always do */
+	/* pool full (limit 1 unit): the next segment goes to the provider, a two-unit one too */
 	zmm_storage_segment_free(&s, z);
 	ZMM_CHECK_EQ(s.pool_count, 1);
 	ZMM_CHECK_EQ(s.counters.pool_puts, 2);
@@ -659,6 +659,59 @@ static void check_pool(const char *name)
 	ZMM_CHECK_EQ(s.counters.os_frees, 3);
 	ZMM_CHECK_EQ(s.pool_count, 0);
 	ZMM_CHECK(s.pool == NULL);
+}
+
+/* Small multi-unit segments are pooled by units and handed out again only for their own size. */
+static void check_pool_units(const char *name)
+{
+	zmm_storage_t s;
+	size_t a = 64 * KB;
+	zmm_segment_t *one, *two, *big, *p;
+	uint64_t allocs;
+
+	ZMM_REQUIRE(start(&s, name, a, 3) == 0);
+	one = zmm_storage_segment_alloc(&s, a);
+	two = zmm_storage_segment_alloc(&s, 2 * a);
+	big = zmm_storage_segment_alloc(&s, (ZMM_STORAGE_POOL_MAX_UNITS + 1) * a);
+	ZMM_REQUIRE(one != NULL && two != NULL && big != NULL);
+	allocs = s.counters.os_allocs;
+
+	zmm_storage_segment_free(&s, two);
+	ZMM_CHECK_EQ(s.pool_count, 1);
+	ZMM_CHECK_EQ(s.pool_units, 2);
+	ZMM_CHECK_EQ(zmm_storage_pool_bytes(&s), 2 * a);
+	ZMM_CHECK(zmm_storage_find(&s, (char *)two + a) == NULL);
+	zmm_storage_segment_free(&s, one);
+	ZMM_CHECK_EQ(s.pool_count, 2);
+	ZMM_CHECK_EQ(s.pool_units, 3);
+	/* too many units: to the provider */
+	zmm_storage_segment_free(&s, big);
+	ZMM_CHECK_EQ(s.pool_count, 2);
+	ZMM_CHECK_EQ(s.counters.os_frees, 1);
+
+	/* the two-unit request gets the two-unit segment, though a one-unit segment is newer */
+	p = zmm_storage_segment_alloc(&s, 2 * a);
+	ZMM_CHECK(p == two);
+	ZMM_CHECK_EQ(p->size, 2 * a);
+	ZMM_CHECK(header_clear(p));
+	ZMM_CHECK(zmm_storage_find(&s, (char *)p + 2 * a - 1) == p);
+	ZMM_CHECK_EQ(s.pool_units, 1);
+	ZMM_CHECK_EQ(s.counters.pool_hits, 1);
+	ZMM_CHECK_EQ(s.counters.os_allocs, allocs);
+	/* a three-unit request finds nothing of its size */
+	big = zmm_storage_segment_alloc(&s, 3 * a);
+	ZMM_REQUIRE(big != NULL);
+	ZMM_CHECK_EQ(s.counters.os_allocs, allocs + 1);
+	ZMM_CHECK_EQ(s.pool_count, 1);
+
+	/* compact gives back every size */
+	zmm_storage_segment_free(&s, p);
+	ZMM_CHECK_EQ(s.pool_units, 3);
+	ZMM_CHECK_EQ(zmm_storage_compact(&s), 3 * a);
+	ZMM_CHECK_EQ(s.pool_count, 0);
+	ZMM_CHECK_EQ(s.pool_units, 0);
+	zmm_storage_segment_free(&s, big);
+	zmm_storage_destroy(&s);
 }
 
 static void check_pool_zero(const char *name)
@@ -889,6 +942,7 @@ static void check_two_storages(const char *name)
 	ZMM_TEST(realloc_placement_##p) { check_realloc_placement(#p); } \
 	ZMM_TEST(pool_##p) { check_pool(#p); } \
 	ZMM_TEST(pool_zero_##p) { check_pool_zero(#p); } \
+	ZMM_TEST(pool_units_##p) { check_pool_units(#p); } \
 	ZMM_TEST(compact_##p) { check_compact(#p); } \
 	ZMM_TEST(faults_##p) { check_faults(#p); } \
 	ZMM_TEST(counters_##p) { check_counters(#p); } \
@@ -896,7 +950,7 @@ static void check_two_storages(const char *name)
 
 #define PROVIDER_CASES(p) \
 	ZMM_T(lookup_##p), ZMM_T(init_sizes_##p), ZMM_T(alloc_##p), ZMM_T(find_##p), ZMM_T(huge_##p), \
-	ZMM_T(realloc_##p), ZMM_T(realloc_placement_##p), ZMM_T(pool_##p), ZMM_T(pool_zero_##p), \
+	ZMM_T(realloc_##p), ZMM_T(realloc_placement_##p), ZMM_T(pool_##p), ZMM_T(pool_zero_##p), ZMM_T(pool_units_##p), \
 	ZMM_T(compact_##p), ZMM_T(faults_##p), ZMM_T(counters_##p), ZMM_T(two_storages_##p),
 
 PROVIDER_TESTS(malloc)
