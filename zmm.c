@@ -1254,7 +1254,7 @@ PHP_FUNCTION(zmm_stats)
 	add_assoc_long(&memory, "cached", (zend_long)st.summary.cached);
 	add_assoc_zval(return_value, "memory", &memory);
 
-	array_init_size(&counters, 11);
+	array_init_size(&counters, 12);
 	add_assoc_long(&counters, "allocs", zmm_clamp(st.counters.allocs + other.allocs));
 	add_assoc_long(&counters, "frees", zmm_clamp(st.counters.frees + other.frees));
 	add_assoc_long(&counters, "reallocs", zmm_clamp(st.counters.reallocs + other.reallocs));
@@ -1264,6 +1264,7 @@ PHP_FUNCTION(zmm_stats)
 	add_assoc_long(&counters, "segments_released", zmm_clamp(st.counters.segments_released + other.segments_released));
 	add_assoc_long(&counters, "cache_hits", zmm_clamp(st.counters.cache_hits + other.cache_hits));
 	add_assoc_long(&counters, "cache_misses", zmm_clamp(st.counters.cache_misses + other.cache_misses));
+	add_assoc_long(&counters, "cache_refills", zmm_clamp(st.counters.cache_refills + other.cache_refills));
 	add_assoc_long(&counters, "limit_errors", zmm_clamp(zs->limit_errors));
 	add_assoc_long(&counters, "requests", zmm_clamp(zs->requests));
 	add_assoc_zval(return_value, "counters", &counters);

@@ -169,6 +169,7 @@ struct zmm_free_block {
 struct zmm_heap {
 	zmm_heap_fast_t   fast;                   /* first: what the inline fast paths use (zmm_heap.h) */
 	uint64_t          cache_dropped;          /* blocks that left the cache by a flush or reset */
+	uint64_t          cache_refills;          /* blocks that entered the cache by a refill (carved, never used) */
 	size_t            extra;                  /* bytes added to every request (protection) */
 	unsigned          slow;                   /* non-zero: protection or annotation; fast paths step aside */
 	unsigned          annotate;               /* ANN_VALGRIND / ANN_ASAN bits */
@@ -943,6 +944,70 @@ ZMM_NOASAN static inline void *block_hand_out(zmm_heap_t *heap, zmm_block_t *b, 
 	return PAYLOAD(b);
 }
 
+/* Takes the newest block off bucket idx's cache (which must not be empty); it is USED again. */
+ZMM_NOASAN static inline zmm_block_t *cache_pop(zmm_heap_t *heap, unsigned idx)
+{
+	zmm_heap_cached_t *c = heap->fast.cache[idx];
+
+	heap->fast.cache[idx] = c->next;
+	c->size &= ~F_FLAG;
+	heap->fast.cached -= BUCKET_SIZE(idx);
+	heap->fast.cache_hits[idx]++;
+	return (zmm_block_t *)(void *)c;
+}
+
+/* Puts the USED small block b (bs bytes) on its bucket's cache. */
+ZMM_NOASAN static inline void cache_push(zmm_heap_t *heap, zmm_block_t *b, size_t bs)
+{
+	zmm_heap_cached_t *c = (zmm_heap_cached_t *)(void *)b;
+	unsigned idx = BUCKET_OF(bs);
+
+	c->size |= F_FLAG;
+	c->next = heap->fast.cache[idx];
+	heap->fast.cache[idx] = c;
+	heap->fast.cached += bs;
+	heap->fast.cache_pushes++;
+}
+
+/* A small miss carves up to REFILL_MAX blocks (REFILL_BYTES at most) of its size from the free block
+ * it found, hands out the first and puts the others on the cache, so a growing heap pays one free
+ * list search, unlink and split per batch instead of per block (what a bin page does in Zend MM 7+).
+ * Not in general mode, where every block handed out must be announced to the tools one by one. */
+#define REFILL_MAX     32
+#define REFILL_BYTES   4096
+
+/* Takes the free block b (bs bytes, unlinked) for a request of true_size bytes: block_take, plus
+ * the refill for a small one. */
+ZMM_NOASAN static void block_take_refill(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b, size_t bs, size_t true_size)
+{
+	size_t n = 1, room, i;
+
+	if (true_size < MAX_SMALL && heap->options.refill && !heap->slow && heap->fast.cached < heap->fast.cache_limit) {
+		n = REFILL_BYTES / true_size;
+		n = n > REFILL_MAX ? REFILL_MAX : n;
+		n = n > bs / true_size ? bs / true_size : n;
+		room = (heap->fast.cache_limit - heap->fast.cached) / true_size + 1;
+		n = n > room ? room : n;
+		if (bs - n * true_size != 0 && bs - n * true_size < MIN_BLOCK) {
+			n--;                                /* leave a tail that block_take can split off */
+		}
+	}
+	if (n <= 1) {
+		block_take(heap, seg, b, bs, true_size, 0);
+		return;
+	}
+	block_take(heap, seg, b, bs, n * true_size, 0);
+	set_block(b, true_size, T_USED);
+	for (i = 1; i < n; i++) {
+		zmm_block_t *c = AT(b, i * true_size);
+		set_block(c, true_size, T_USED);
+		start_set(seg, c);
+		cache_push(heap, c, true_size);
+	}
+	heap->fast.cache_pushes -= n - 1;           /* refills are not frees */
+	heap->cache_refills += n - 1;
+}
+
 /* The slow path for every request the cache could not serve. */
 ZMM_NOASAN ZMM_NOINLINE static void *alloc_slow(zmm_heap_t *heap, size_t size, size_t true_size)
 {
@@ -1012,7 +1077,7 @@ again:
 	}
 	{
 		zmm_block_t *b = segment_format(heap, seg);
-		block_take(heap, seg, b, BSIZE(b), true_size, 0);
+		block_take_refill(heap, seg, b, BSIZE(b), true_size);
 		return block_hand_out(heap, b, size);
 	}
 
@@ -1026,34 +1091,9 @@ found:
 			heap_corrupted(heap, "alloc", b, "a block taken from the free lists is not a consistent free block");
 		}
 		free_unlink(heap, fb, "alloc");
-		block_take(heap, seg, b, bs, true_size, 0);
+		block_take_refill(heap, seg, b, bs, true_size);
 		return block_hand_out(heap, b, size);
 	}
-}
-
-/* Takes the newest block off bucket idx's cache (which must not be empty); it is USED again. */
-ZMM_NOASAN static inline zmm_block_t *cache_pop(zmm_heap_t *heap, unsigned idx)
-{
-	zmm_heap_cached_t *c = heap->fast.cache[idx];
-
-	heap->fast.cache[idx] = c->next;
-	c->size &= ~F_FLAG;
-	heap->fast.cached -= BUCKET_SIZE(idx);
-	heap->fast.cache_hits[idx]++;
-	return (zmm_block_t *)(void *)c;
-}
-
-/* Puts the USED small block b (bs bytes) on its bucket's cache. */
-ZMM_NOASAN static inline void cache_push(zmm_heap_t *heap, zmm_block_t *b, size_t bs)
-{
-	zmm_heap_cached_t *c = (zmm_heap_cached_t *)(void *)b;
-	unsigned idx = BUCKET_OF(bs);
-
-	c->size |= F_FLAG;
-	c->next = heap->fast.cache[idx];
-	heap->fast.cache[idx] = c;
-	heap->fast.cached += bs;
-	heap->fast.cache_pushes++;
 }
 
 /* Every allocation that the inline fast path does not take: protection, annotation, large. */
@@ -1625,7 +1665,7 @@ ZMM_NOASAN static size_t cached_blocks_of(const zmm_heap_t *heap)
 	for (i = 0; i < NUM_BUCKETS; i++) {
 		pops += heap->fast.cache_hits[i];
 	}
-	return (size_t)(heap->fast.cache_pushes - pops - heap->cache_dropped);
+	return (size_t)(heap->fast.cache_pushes + heap->cache_refills - pops - heap->cache_dropped);
 }
 
 ZMM_NOASAN static void lists_init(zmm_heap_t *heap)
@@ -1709,6 +1749,7 @@ ZMM_NOASAN void zmm_heap_options_default(zmm_heap_options_t *opts)
 	opts->cache_limit = ZMM_HEAP_CACHE_DEFAULT;
 	opts->protection = 0;
 	opts->limit = ZMM_HEAP_NO_LIMIT;
+	opts->refill = 1;
 }
 
 ZMM_NOASAN static uint64_t heap_secret(const void *seed)
@@ -1831,6 +1872,7 @@ ZMM_NOASAN void zmm_heap_counters(const zmm_heap_t *heap, zmm_heap_counters_t *o
 		out->cache_misses += heap->cache_misses[i];
 	}
 	out->allocs = out->cache_hits + out->cache_misses + heap->large_allocs - heap->alloc_failures;
+	out->cache_refills = heap->cache_refills;
 }
 
 ZMM_NOASAN size_t zmm_heap_usage(const zmm_heap_t *heap)

@@ -89,9 +89,11 @@ typedef struct zmm_heap_options {
 	size_t cache_limit;            /* bytes the per-bucket cache may hold; 0 disables the cache */
 	int    protection;             /* 1: header cookies and canaries after each block (runtime option) */
 	size_t limit;                  /* bytes of segments the heap may hold; ZMM_HEAP_NO_LIMIT for none */
+	int    refill;                 /* 1: a small cache miss carves a batch of blocks of its size and
+	                                * caches the spares (default); 0: one block per miss, as PHP 5 */
 } zmm_heap_options_t;
 
-/* Fills opts with the defaults: PHP 5's cache cap, no protection, no limit. */
+/* Fills opts with the defaults: the default cache cap, no protection, no limit, refill on. */
 void zmm_heap_options_default(zmm_heap_options_t *opts);
 
 /*** Lifecycle ***/
@@ -289,6 +291,7 @@ typedef struct zmm_heap_counters {
 	uint64_t segments_released;    /* segments given back to storage */
 	uint64_t cache_hits;           /* small allocations served by the cache */
 	uint64_t cache_misses;         /* small allocations the cache could not serve */
+	uint64_t cache_refills;        /* blocks put on the cache by refills (carved with a miss, unused) */
 	uint64_t small_list_hits;      /* allocations served from a small free list */
 	uint64_t large_search_hits;    /* allocations served by the large trie search */
 	uint64_t rest_hits;            /* allocations served from the rest list */

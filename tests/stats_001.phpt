@@ -63,6 +63,7 @@ counters.segments_allocated: int
 counters.segments_released: int
 counters.cache_hits: int
 counters.cache_misses: int
+counters.cache_refills: int
 counters.limit_errors: int
 counters.requests: int
 cache: array

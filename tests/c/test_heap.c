@@ -228,6 +228,7 @@ static zmm_heap_t *fx_heap(fx *f, size_t cache, int prot, size_t limit)
 	o.cache_limit = cache;
 	o.protection = prot;
 	o.limit = limit;
+	o.refill = 0;       /* one block per miss: the exact layouts below; t_refill covers refills */
 	return zmm_heap_create(&f->st, &o, &f->hooks);
 }
 
@@ -1073,6 +1074,118 @@ ZMM_TEST(t_rest_list_cap)
 /* ------------------------------------------------------------------------------------------------
  * Cache
  * ---------------------------------------------------------------------------------------------- */
+
+/* A small miss carves a batch of blocks of its size: one handed out, the rest cached (refill). Only
+ * outside general mode: the ASan build annotates, so there the miss takes one block like PHP 5. */
+ZMM_TEST(t_refill)
+{
+	fx f;
+	zmm_heap_options_t o;
+	zmm_heap_summary_t s;
+	zmm_heap_counters_t k;
+	char *p, *q[40];
+	size_t i, batch;
+#ifdef ZMM_NO_ANNOTATIONS
+	const int active = 1;
+#else
+	const int active = 0;
+#endif
+
+	ZMM_REQUIRE(fx_storage(&f, SEG256, 2) == 0);
+	zmm_heap_options_default(&o);
+	ZMM_CHECK_EQ(o.refill, 1);
+	f.h = zmm_heap_create(&f.st, &o, &f.hooks);
+	ZMM_REQUIRE(f.h != NULL);
+
+	/* 100 bytes -> 120-byte blocks: 4096 / 120 = 34, capped at 32 */
+	batch = active ? 32 : 1;
+	p = zmm_heap_alloc(f.h, 100);
+	ZMM_REQUIRE(p != NULL);
+	s = S(f.h);
+	k = C(f.h);
+	ZMM_CHECK_EQ(s.cached_blocks, batch - 1);
+	ZMM_CHECK_EQ(s.cached, (batch - 1) * 120);
+	ZMM_CHECK_EQ(s.size, batch * 120);
+	ZMM_CHECK_EQ(zmm_heap_usage(f.h), 120);
+	ZMM_CHECK_EQ(k.cache_refills, batch - 1);
+	ZMM_CHECK_EQ(k.cache_misses, 1);
+	ZMM_CHECK_EQ(k.allocs, 1);
+	ZMM_CHECK_EQ(k.frees, 0);                   /* refills are not frees */
+	CHECK_OK(f.h);
+
+	/* the spares are hits, each a live block of its own */
+	for (i = 0; i < batch - 1; i++) {
+		q[i] = zmm_heap_alloc(f.h, 100);
+		ZMM_REQUIRE(q[i] != NULL);
+		ZMM_CHECK_EQ(blk(q[i]), 120);
+		ZMM_CHECK(q[i] >= p + 120 && q[i] < p + batch * 120);
+		memset(q[i], 0x33, 100);
+	}
+	k = C(f.h);
+	ZMM_CHECK_EQ(k.cache_hits, batch - 1);
+	ZMM_CHECK_EQ(k.cache_misses, 1);
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, 0);
+	ZMM_CHECK_EQ(zmm_heap_usage(f.h), batch * 120);
+	CHECK_OK(f.h);
+	/* the next miss carves the next batch */
+	q[batch - 1] = zmm_heap_alloc(f.h, 100);
+	ZMM_REQUIRE(q[batch - 1] != NULL);
+	ZMM_CHECK_EQ(C(f.h).cache_misses, 2);
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, batch - 1);
+
+	/* freeing and flushing merges everything back: the segment is released */
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, p), ZMM_FREE_OK);
+	for (i = 0; i < batch; i++) {
+		ZMM_CHECK_EQ(zmm_heap_free(f.h, q[i]), ZMM_FREE_OK);
+	}
+	/* a carved spare is a cached block: freeing it again is reported, not obeyed */
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, q[0]), ZMM_FREE_INVALID);
+	CHECK_OK(f.h);
+	zmm_heap_flush_cache(f.h);
+	s = S(f.h);
+	ZMM_CHECK_EQ(s.size, 0);
+	ZMM_CHECK_EQ(s.cached_blocks, 0);
+	ZMM_CHECK_EQ(s.segments, 0);
+	CHECK_OK(f.h);
+	zmm_heap_destroy(f.h);
+
+	/* the cache cap bounds the batch: 500 bytes hold 4 spares of 120 */
+	o.cache_limit = 500;
+	f.h = zmm_heap_create(&f.st, &o, &f.hooks);
+	ZMM_REQUIRE(f.h != NULL);
+	p = zmm_heap_alloc(f.h, 100);
+	ZMM_REQUIRE(p != NULL);
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, active ? 4 : 0);
+	ZMM_CHECK(S(f.h).cached <= 500);
+	CHECK_OK(f.h);
+	zmm_heap_destroy(f.h);
+
+	/* refill off, cache off, protection on: one block per miss */
+	o.cache_limit = CACHE_DEF;
+	o.refill = 0;
+	f.h = zmm_heap_create(&f.st, &o, &f.hooks);
+	ZMM_REQUIRE(f.h != NULL);
+	ZMM_REQUIRE(zmm_heap_alloc(f.h, 100) != NULL);
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, 0);
+	zmm_heap_destroy(f.h);
+	o.refill = 1;
+	o.cache_limit = 0;
+	f.h = zmm_heap_create(&f.st, &o, &f.hooks);
+	ZMM_REQUIRE(f.h != NULL);
+	ZMM_REQUIRE(zmm_heap_alloc(f.h, 100) != NULL);
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, 0);
+	zmm_heap_destroy(f.h);
+	o.cache_limit = CACHE_DEF;
+	o.protection = 1;
+	f.h = zmm_heap_create(&f.st, &o, &f.hooks);
+	ZMM_REQUIRE(f.h != NULL);
+	ZMM_REQUIRE(zmm_heap_alloc(f.h, 100) != NULL);
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, 0);
+	CHECK_OK(f.h);
+	zmm_heap_destroy(f.h);
+	f.h = NULL;
+	fx_close(&f);
+}
 
 ZMM_TEST(t_cache_hit_miss)
 {
@@ -3271,6 +3384,7 @@ static const zmm_test_case cases[] = {
 	ZMM_T(t_rest_list),
 	ZMM_T(t_rest_list_cap),
 	ZMM_T(t_cache_hit_miss),
+	ZMM_T(t_refill),
 	ZMM_T(t_cache_cap_and_disable),
 	ZMM_T(t_cache_flush_and_set_limit),
 	ZMM_T(t_huge_blocks),
