@@ -758,23 +758,28 @@ static ZEND_COLD void zmm_free_foreign(void *ptr)
 	}
 }
 
-/* Everything but a cache push: NULL, large blocks, a full cache, foreign and invalid pointers. */
-static zend_never_inline void zmm_free_other(void *ptr)
+/* Everything but a cache push: NULL, foreign pointers (seg NULL), large blocks, a full cache, invalid
+ * pointers. The registry was read once, by zmm_free. */
+static zend_never_inline void zmm_free_other(zmm_segment_t *seg, void *ptr)
 {
-	int rc = zmm_heap_free(zmm_state->cur, ptr);
-
-	if (rc == ZMM_FREE_FOREIGN) {
-		zmm_free_foreign(ptr);
+	if (seg == NULL) {
+		if (ptr != NULL) {
+			zmm_free_foreign(ptr);
+		}
+		return;
 	}
 	/* ZMM_FREE_INVALID: reported through the error hook and ignored */
+	(void)zmm_heap_free_at(seg, ptr);
 }
 
 static void zmm_free(void *ptr)
 {
-	if (EXPECTED(zmm_heap_cache_push(&zmm_state->storage, ptr))) {
+	zmm_segment_t *seg = zmm_storage_find(&zmm_state->storage, ptr);
+
+	if (EXPECTED(seg != NULL) && EXPECTED(zmm_heap_cache_push(seg, ptr))) {
 		return;
 	}
-	zmm_free_other(ptr);
+	zmm_free_other(seg, ptr);
 }
 
 static ZEND_COLD void *zmm_realloc_foreign(void *ptr, size_t size)

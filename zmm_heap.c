@@ -956,8 +956,8 @@ ZMM_NOASAN static inline zmm_block_t *cache_pop(zmm_heap_t *heap, unsigned idx)
 	return (zmm_block_t *)(void *)c;
 }
 
-/* Puts the USED small block b (bs bytes) on its bucket's cache. */
-ZMM_NOASAN static inline void cache_push(zmm_heap_t *heap, zmm_block_t *b, size_t bs)
+/* Puts the USED small block b (bs bytes) on its bucket's cache; the caller counts it. */
+ZMM_NOASAN static inline void cache_link(zmm_heap_t *heap, zmm_block_t *b, size_t bs)
 {
 	zmm_heap_cached_t *c = (zmm_heap_cached_t *)(void *)b;
 	unsigned idx = BUCKET_OF(bs);
@@ -966,6 +966,12 @@ ZMM_NOASAN static inline void cache_push(zmm_heap_t *heap, zmm_block_t *b, size_
 	c->next = heap->fast.cache[idx];
 	heap->fast.cache[idx] = c;
 	heap->fast.cached += bs;
+}
+
+/* A free served by the cache. */
+ZMM_NOASAN static inline void cache_push(zmm_heap_t *heap, zmm_block_t *b, size_t bs)
+{
+	cache_link(heap, b, bs);
 	heap->fast.cache_pushes++;
 }
 
@@ -1002,10 +1008,9 @@ ZMM_NOASAN static void block_take_refill(zmm_heap_t *heap, zmm_segment_t *seg, z
 		zmm_block_t *c = AT(b, i * true_size);
 		set_block(c, true_size, T_USED);
 		start_set(seg, c);
-		cache_push(heap, c, true_size);
+		cache_link(heap, c, true_size);
 	}
-	heap->fast.cache_pushes -= n - 1;           /* refills are not frees */
-	heap->cache_refills += n - 1;
+	heap->cache_refills += n - 1;               /* refills are not frees: not cache_pushes */
 }
 
 /* The slow path for every request the cache could not serve. */
@@ -1326,14 +1331,13 @@ ZMM_NOASAN int zmm_heap_free_at(zmm_segment_t *seg, void *ptr)
 
 ZMM_NOASAN int zmm_heap_free(zmm_heap_t *heap, void *ptr)
 {
-	zmm_segment_t *seg;
+	zmm_segment_t *seg = zmm_storage_find(heap->storage, ptr);
 
-	if (zmm_heap_cache_push(heap->storage, ptr)) {
-		return ZMM_FREE_OK;
-	}
-	seg = zmm_storage_find(heap->storage, ptr);
 	if (seg == NULL) {
 		return ptr == NULL ? ZMM_FREE_OK : ZMM_FREE_FOREIGN;
+	}
+	if (zmm_heap_cache_push(seg, ptr)) {
+		return ZMM_FREE_OK;
 	}
 	return zmm_heap_free_at(seg, ptr);
 }

@@ -213,20 +213,16 @@ ZMM_HEAP_INLINE_NOASAN static inline void *zmm_heap_cache_pop(zmm_heap_t *heap, 
 	return NULL;
 }
 
-/* The cache push of zmm_heap_free: returns 1 when ptr was the payload of a live small block of a
- * heap on storage and went onto its owner's cache; 0 for everything else (NULL, foreign, large,
- * invalid, cache full, general mode), which zmm_heap_free handles. Reads no block header unless the
- * pointer is a payload start in a segment of storage. */
-ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_cache_push(const zmm_storage_t *storage, void *ptr)
+/* The cache push of zmm_heap_free, for a ptr inside seg (zmm_storage_find): returns 1 when ptr was
+ * the payload of a live small block and went onto its owner's cache; 0 for everything else (large,
+ * invalid, cache full, general mode), which zmm_heap_free_at handles with the same seg. Reads no
+ * block header unless the pointer is a payload start. */
+ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_cache_push(zmm_segment_t *seg, void *ptr)
 {
-	zmm_segment_t *seg = zmm_storage_find(storage, ptr);
 	zmm_heap_fast_t *f;
 	zmm_heap_cached_t *c;
 	size_t off, w, r;
 
-	if (seg == NULL) {
-		return 0;
-	}
 	off = (size_t)((char *)ptr - (char *)seg);
 	f = (zmm_heap_fast_t *)seg->owner;
 	/* room in the owner's cache (push_limit is 0 in general mode), 8-aligned, and the start of a
