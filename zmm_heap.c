@@ -24,8 +24,8 @@
  *   used block:  [size|USED][prev][payload ............................]
  *   free block:  [size|FREE][prev][prev_free][next_free][parent][child0][child1] (large ones only)
  *
- * Besides the tags, every segment has a side bitmap with one bit per 8 bytes that is set where a block
- * starts. It makes "is this pointer the start of a live block?" exact and O(1), so double frees,
+ * Besides the tags, every segment has a side bitmap with one bit per 8 bytes that is set where a block's
+ * payload starts. It makes "is this pointer the start of a live block?" exact and O(1), so double frees,
  * interior pointers and frees of cached blocks are caught before anything is written.
  *
  * Size classes (LP64)
@@ -49,7 +49,9 @@
  * Alloc path: small -> cache pop (hit) -> smallest non-empty small bucket >= request (bitmap, lowest
  * set bit) -> large trie best fit -> rest list (only near the limit) -> new segment (limit hook first,
  * oom hook on storage failure). The block found is split; the tail goes to the free structures (to the
- * rest list for a new huge segment).
+ * rest list for a new huge segment). A small miss takes up to 32 blocks of its size at once (refill:
+ * one handed out, the others cached). The cache pop and push are inlined into the caller from
+ * zmm_heap.h (zmm_heap_cache_pop/_push, reading zmm_heap_fast_t, the first member of the heap).
  * Free path: validate (segment registry, start bitmap, tags) -> small and cache not full: push on the
  * cache -> otherwise merge with a free next and a free previous block; an empty segment goes back to
  * storage at once; else the block joins a small list or a trie.
