@@ -553,9 +553,24 @@ static void full_check(fuzz_t *f, const char *when)
 	REQUIRE(real == f->storage.bytes && segs == f->storage.segments,
 	        "storage holds %zu segments / %zu bytes but the heaps hold %zu / %zu", f->storage.segments,
 	        f->storage.bytes, segs, real);
-	REQUIRE(f->storage.pool_count <= f->storage.pool_limit, "storage pool %zu > limit %zu", f->storage.pool_count,
-	        f->storage.pool_limit);
-	REQUIRE(zmm_storage_pool_bytes(&f->storage) == f->storage.pool_count * f->seg_size, "pool bytes");
+	REQUIRE(f->storage.pool_units <= f->storage.pool_limit, "storage pool %zu units > limit %zu",
+	        f->storage.pool_units, f->storage.pool_limit);
+	REQUIRE(zmm_storage_pool_bytes(&f->storage) == f->storage.pool_units * f->seg_size, "pool bytes");
+	{
+		/* the pool list agrees with its counts; every pooled segment is small and unregistered */
+		size_t n = 0, units = 0;
+		const zmm_segment_t *p;
+		for (p = f->storage.pool; p != NULL && n <= f->storage.pool_count; p = p->next) {
+			REQUIRE(p->size % f->seg_size == 0 && p->size / f->seg_size >= 1
+			        && p->size / f->seg_size <= ZMM_STORAGE_POOL_MAX_UNITS, "pooled segment of %zu bytes", p->size);
+			REQUIRE(zmm_storage_find(&f->storage, p) == NULL, "a pooled segment is still registered");
+			units += p->size / f->seg_size;
+			n++;
+		}
+		REQUIRE(n == f->storage.pool_count && units == f->storage.pool_units,
+		        "pool list holds %zu segments / %zu units, counts say %zu / %zu", n, units,
+		        f->storage.pool_count, f->storage.pool_units);
+	}
 }
 
 static void check_stats(fuzz_t *f, int h, int limited)
