@@ -1368,7 +1368,9 @@ ZMM_NOASAN static zmm_block_t *segment_resize(zmm_heap_t *heap, zmm_segment_t *s
 	size_t nlen, area, rem;
 
 	*retry = 0;
-	if (new_seg < true_size) {
+	/* overflow, or more than the registry's address range: no storage could give it, so say so
+	 * before growing the start bitmap to match */
+	if (new_seg < true_size || (new_seg >> (ZMM_REGISTRY_ADDRESS_BITS - 1)) != 0) {
 		if (heap->hooks.oom) heap->hooks.oom(heap->hooks.ctx, heap, request, (size_t)-1);
 		return NULL;
 	}
