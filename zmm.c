@@ -315,7 +315,7 @@ static PHP_INI_MH(OnUpdateZmmCacheSize)
 		ZMM_G(cache_size) = v;
 		return SUCCESS;
 	}
-	zend_error(E_WARNING, "%s: invalid value '%s'; expected a size in bytes >= 0 (K/M/G suffixes allowed, 0 = off); using the default 256K",
+	zend_error(E_WARNING, "%s: invalid value '%s'; expected a size in bytes >= 0 (K/M/G suffixes allowed, 0 = off); using the default 64M",
 		ZSTR_VAL(entry->name), new_value ? ZSTR_VAL(new_value) : "");
 	return FAILURE;
 }
@@ -344,7 +344,7 @@ PHP_INI_BEGIN()
 	PHP_INI_ENTRY_EX("zmm.enable",        "1",    PHP_INI_SYSTEM, OnUpdateZmmEnable, zend_ini_boolean_displayer_cb)
 	PHP_INI_ENTRY("zmm.storage",  ZMM_STORAGE_DEFAULT, PHP_INI_SYSTEM, OnUpdateZmmStorage)
 	PHP_INI_ENTRY("zmm.segment_size",     "256K", PHP_INI_SYSTEM, OnUpdateZmmSegmentSize)
-	PHP_INI_ENTRY("zmm.cache_size",       "256K", PHP_INI_SYSTEM, OnUpdateZmmCacheSize)
+	PHP_INI_ENTRY("zmm.cache_size",       "64M", PHP_INI_SYSTEM, OnUpdateZmmCacheSize)
 	PHP_INI_ENTRY_EX("zmm.protection",    "0",    PHP_INI_SYSTEM, OnUpdateZmmProtection, zend_ini_boolean_displayer_cb)
 	PHP_INI_ENTRY("zmm.keep_segments",    "1",    PHP_INI_SYSTEM, OnUpdateZmmKeepSegments)
 PHP_INI_END()

@@ -38,7 +38,7 @@
  *
  * Free structures
  * ---------------
- *  cache[i]            per-bucket LIFO of freed small blocks that stay USED (capped, 256 KiB default)
+ *  cache[i]            per-bucket LIFO of freed small blocks that stay USED (capped: 64 MiB default, PHP 5 had 256 KiB)
  *  small_heads[i]      per-bucket FIFO circular lists of free small blocks, with free_bitmap
  *  large_roots[i]      per-high-bit bitwise tries of free large blocks (same sizes hang in a circular
  *                      list off the tree node), with large_bitmap; best-fit search

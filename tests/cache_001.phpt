@@ -33,5 +33,5 @@ zmm_report('invariants', zmm_invariants($s));
 int(15)
 bucket cache_hits grew by >= 900: true
 bucket allocs grew by >= 1000: true
-cache limit: 262144
+cache limit: 67108864
 invariants: ok

@@ -22,12 +22,12 @@ var_dump(zmm_enabled());
 string(1) "1"
 string(9) "mmap_anon"
 string(4) "256K"
-string(4) "256K"
+string(3) "64M"
 string(1) "0"
 string(1) "1"
 bool(true)
 string(9) "mmap_anon"
 int(262144)
-int(262144)
+int(67108864)
 int(67108864)
 bool(true)

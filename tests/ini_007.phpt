@@ -17,7 +17,7 @@ zmm_check_report('check');
 --EXPECTF--
 Warning: %Szmm.cache_size%S-64K%S in Unknown on line 0
 running
-int(262144)
-string(4) "256K"
+int(67108864)
+string(3) "64M"
 workload: ok
 check: ok

@@ -16,7 +16,7 @@
  *         bits 5-6: limit hook mode: 0 FAIL, 1 PROCEED, 2 longjmp out of the hook, 3 alternate FAIL/PROCEED
  *         bit  7  : the oom hook longjmps too (only with mode 2)
  *     h1  segment size 64 KiB << (h1 % 5); storage pool limit (h1 >> 3) % 4
- *     h2  cache limit: h2 % 4 == 0: none; 1: small ((h2 >> 2) * 64 bytes); 2, 3: the default (256 KiB)
+ *     h2  cache limit: h2 % 4 == 0: none; 1: small ((h2 >> 2) * 64 bytes); 2: PHP 5's 256 KiB; 3: the default (64 MiB)
  *     h3  limit: h3 % 4 == 0: none; else ((h3 >> 2) + 1) * segment size / 2, on both heaps
  *     h4  storage.fail_countdown: h4 < 192: off; else h4 - 191 (the Nth provider call fails)
  *
@@ -819,6 +819,7 @@ static void op_cache_limit(fuzz_t *f)
 	case 0:  lim = 0; break;
 	case 1:  lim = (size_t)(v >> 2) * 64; break;
 	case 2:  lim = ZMM_HEAP_CACHE_DEFAULT; break;
+	case 3:  lim = ZMM_HEAP_CACHE_PHP5; break;
 	default: lim = 8192; break;
 	}
 	TRACE("set_cache_limit heap %d %zu", h, lim);
@@ -1053,6 +1054,7 @@ static int setup(fuzz_t *f)
 		switch (h2 % 4) {
 		case 0:  o.cache_limit = 0; break;
 		case 1:  o.cache_limit = (size_t)(h2 >> 2) * 64; break;
+		case 2:  o.cache_limit = ZMM_HEAP_CACHE_PHP5; break;
 		default: o.cache_limit = ZMM_HEAP_CACHE_DEFAULT; break;
 		}
 		o.protection = f->protection[h];
