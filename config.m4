@@ -26,6 +26,10 @@ if test "$PHP_ZMM" != "no"; then
     done
   fi
 
+  dnl Only get_module is exported (ZEND_DLEXPORT); hidden symbols let the handlers call the heap
+  dnl directly instead of through the PLT.
+  AX_CHECK_COMPILE_FLAG([-fvisibility=hidden], [ZMM_CFLAGS="$ZMM_CFLAGS -fvisibility=hidden"], , [-Werror])
+
   dnl Segment providers
   AC_CHECK_FUNCS([mmap munmap mremap madvise])
   AC_CHECK_HEADERS([sys/mman.h])
