@@ -795,12 +795,16 @@ static ZEND_COLD void *zmm_realloc_foreign(void *ptr, size_t size)
 
 static void *zmm_realloc(void *ptr, size_t size)
 {
+	zmm_segment_t *seg = NULL;
 	void *p;
 
-	if (ptr && UNEXPECTED(zmm_heap_owner(&zmm_state->storage, ptr) == NULL)) {
-		return zmm_realloc_foreign(ptr, size);
+	if (ptr) {
+		seg = zmm_storage_find(&zmm_state->storage, ptr);
+		if (UNEXPECTED(seg == NULL || seg->owner == NULL)) {
+			return zmm_realloc_foreign(ptr, size);
+		}
 	}
-	p = zmm_heap_realloc(zmm_state->cur, ptr, size);
+	p = zmm_heap_realloc_at(zmm_state->cur, seg, ptr, size);
 	if (EXPECTED(p != NULL)) {
 		return p;
 	}

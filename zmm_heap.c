@@ -1222,7 +1222,8 @@ ZMM_NOASAN static inline int block_is_live(const zmm_segment_t *seg, const zmm_b
 	if (ZMM_UNLIKELY(!start_test(seg, b) || (b->size & (T_MASK | F_FLAG)) != T_USED)) {
 		return 0;
 	}
-	if (ZMM_UNLIKELY(BSIZE(b) > (size_t)(base + seg->size - HDR - (const char *)b) || AT(b, BSIZE(b))->prev != b->size)) {
+	if (ZMM_UNLIKELY(BSIZE(b) < MIN_BLOCK || BSIZE(b) > (size_t)(base + seg->size - HDR - (const char *)b)
+	                 || AT(b, BSIZE(b))->prev != b->size)) {
 		return 0;
 	}
 	return 1;
@@ -1324,7 +1325,8 @@ ZMM_NOASAN int zmm_heap_free_at(zmm_segment_t *seg, void *ptr)
 	if (ZMM_UNLIKELY(!start_test(seg, b) || (b->size & (T_MASK | F_FLAG)) != T_USED)) {
 		return free_general(owner, seg, ptr, 1);
 	}
-	if (BSIZE(b) < MAX_SMALL && owner->fast.cached < owner->fast.cache_limit) {
+	/* small (a size word below MIN_BLOCK is damage: free_release reports it) */
+	if (BSIZE(b) - MIN_BLOCK < MAX_SMALL - MIN_BLOCK && owner->fast.cached < owner->fast.cache_limit) {
 		cache_push(owner, b, BSIZE(b));
 		return ZMM_FREE_OK;
 	}
@@ -1453,14 +1455,125 @@ ZMM_NOASAN static size_t payload_bytes(const zmm_heap_t *heap, const zmm_block_t
 
 static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size);
 
-ZMM_NOASAN void *zmm_heap_realloc(zmm_heap_t *heap, void *ptr, size_t size)
+/* The realloc fast path, for a ptr inside seg that belongs to heap in fast mode and a small new
+ * size: a live small block (same checks as the inline cache push) whose new size falls in its own
+ * bucket is returned as it is; one that grows into a bucket whose cache holds a block is swapped
+ * with that block (PHP 5's cache swap). Returns NULL for everything else, which realloc_impl does
+ * with the full checks. Same results and counters as realloc_impl, without its preamble. */
+ZMM_NOASAN static inline void *realloc_fast(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size)
+{
+	size_t off = (size_t)((char *)ptr - (char *)seg), w, oidx;
+	unsigned nidx;
+	zmm_block_t *b, *nb;
+
+	if ((off & (ZMM_HEAP_ALIGNMENT - 1)) != 0 || !((seg->starts[off >> 9] >> ((off >> 3) & 63)) & 1)) {
+		return NULL;
+	}
+	b = BLOCK_OF(ptr);
+	w = b->size - 1;                         /* USED, not cached: w is the block size */
+	oidx = ((w >> 3) | (w << (8 * sizeof(size_t) - 3))) - MIN_BLOCK / ZMM_HEAP_ALIGNMENT;
+	if (oidx >= ZMM_HEAP_NUM_BUCKETS) {
+		return NULL;
+	}
+	nidx = zmm_heap_bucket_of_request[(size + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT];
+	if (nidx == oidx) {
+		heap->counters.reallocs++;
+		return ptr;
+	}
+	if (nidx < oidx || heap->fast.cache[nidx] == NULL) {
+		return NULL;
+	}
+	heap->counters.reallocs++;
+	nb = cache_pop(heap, nidx);
+	memcpy(PAYLOAD(nb), ptr, w - HDR);
+	cache_push(heap, b, w);
+	return PAYLOAD(nb);
+}
+
+/* The other realloc fast path: a string or array growing at the head of its own huge segment into
+ * the rest tail behind it (what `.=` does to a megabyte string, again and again). The tail's header
+ * moves forward and keeps its place in the rest list, so there is no unlink, split or relink. Every
+ * tag it relies on is checked as block_release checks them; anything else (and any damage, which
+ * realloc_impl then reports) returns NULL for the general path. Fast mode only. */
+ZMM_NOASAN static void *realloc_grow_rest(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size)
+{
+	zmm_block_t *b = BLOCK_OF(ptr), *next, *after;
+	zmm_free_block_t *fb, *nf, *p, *n;
+	size_t orig, ns, true_size, rem, end = seg->size - HDR;
+
+	if (!is_first_block(seg, b) || !start_test(seg, b) || (b->size & (T_MASK | F_FLAG)) != T_USED) {
+		return NULL;
+	}
+	orig = BSIZE(b);
+	true_size = true_size_of(heap, size);
+	if (orig < MIN_BLOCK || orig > end - SEG_HDR || true_size <= orig) {
+		return NULL;
+	}
+	next = AT(b, orig);
+	if (next->prev != b->size || (next->size & (T_MASK | F_FLAG)) != (T_FREE | F_FLAG)) {
+		return NULL;
+	}
+	ns = BSIZE(next);
+	if (ns < MIN_BLOCK || ns > end - SEG_HDR - orig || !start_test(seg, next)) {
+		return NULL;
+	}
+	after = AT(next, ns);
+	if (after->prev != (next->size & ~F_FLAG) || !is_guard(after)
+	    || orig + ns < true_size || orig + ns - true_size < MIN_BLOCK) {
+		return NULL;
+	}
+	fb = (zmm_free_block_t *)next;
+	p = fb->prev_free;
+	n = fb->next_free;
+	if (!link_ok(heap, p) || !link_ok(heap, n) || p->next_free != fb || n->prev_free != fb) {
+		return NULL;
+	}
+	rem = orig + ns - true_size;
+	start_clear(seg, next);
+	b->size = true_size | T_USED;
+	nf = (zmm_free_block_t *)AT(b, true_size);   /* may overlap the old header: fields read above */
+	nf->info.prev = true_size | T_USED;
+	nf->info.size = rem | T_FREE | F_FLAG;
+	nf->prev_free = p;
+	nf->next_free = n;
+	p->next_free = nf;
+	n->prev_free = nf;
+	after->prev = rem | T_FREE;
+	start_set(seg, &nf->info);
+	heap->rest_bytes -= true_size - orig;
+	heap->size += true_size - orig;
+	if (heap->size > heap->peak) {
+		heap->peak = heap->size;
+	}
+	heap->counters.reallocs++;
+	return ptr;
+}
+
+ZMM_NOASAN void *zmm_heap_realloc_at(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size)
 {
 	void *np;
 
+	if (seg != NULL && seg->owner == heap) {
+		if (size < heap->fast.fast_limit) {
+			np = realloc_fast(heap, seg, ptr, size);
+		} else if (!heap->slow) {
+			np = realloc_grow_rest(heap, seg, ptr, size);
+		} else {
+			np = NULL;
+		}
+		if (np != NULL) {
+			return np;
+		}
+	}
 	ANN_ENTER(heap);
 	np = realloc_impl(heap, ptr, size);
 	ANN_LEAVE(heap);
 	return np;
+}
+
+ZMM_NOASAN void *zmm_heap_realloc(zmm_heap_t *heap, void *ptr, size_t size)
+{
+	return zmm_heap_realloc_at(heap, ptr ? zmm_storage_find(heap->storage, ptr) : NULL, ptr, size);
 }
 
 ZMM_NOASAN static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size)

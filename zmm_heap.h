@@ -133,6 +133,10 @@ int zmm_heap_free(zmm_heap_t *heap, void *ptr);
  * without copying. Returns NULL like alloc, leaving ptr valid. */
 void *zmm_heap_realloc(zmm_heap_t *heap, void *ptr, size_t size);
 
+/* zmm_heap_realloc for a ptr whose segment the caller has looked up (seg = zmm_storage_find(ptr),
+ * NULL when ptr is NULL or in no segment), so that a realloc in the glue reads the registry once. */
+void *zmm_heap_realloc_at(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size);
+
 /* Usable bytes in the block at ptr (at least what was requested), 0 if ptr is not a live block. */
 size_t zmm_heap_block_size(zmm_heap_t *heap, const void *ptr);
 
@@ -232,17 +236,17 @@ ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_cache_push(zmm_segment_t *seg,
 	    || !((seg->starts[off >> 9] >> ((off >> 3) & 63)) & 1)) {
 		return 0;
 	}
-	/* USED, not cached, small: w = size - 1 is a multiple of 8 below the small limit, so rotating it
-	 * right by 3 gives w / 8, and any stray low bit a huge number */
+	/* USED, not cached, small: w = size - 1 is a multiple of 8 in the small range, so rotating it
+	 * right by 3 gives w / 8 (bucket + MIN_BLOCK / 8), and any stray low bit a huge number */
 	c = (zmm_heap_cached_t *)(void *)((char *)ptr - ZMM_HEAP_HDR_SIZE);
 	w = c->size - 1;
-	r = (w >> 3) | (w << (8 * sizeof(size_t) - 3));
-	if (r >= ZMM_HEAP_MAX_SMALL_BLOCK / ZMM_HEAP_ALIGNMENT) {
+	r = ((w >> 3) | (w << (8 * sizeof(size_t) - 3))) - ZMM_HEAP_MIN_BLOCK / ZMM_HEAP_ALIGNMENT;
+	if (r >= ZMM_HEAP_NUM_BUCKETS) {         /* also a damaged header below the smallest block */
 		return 0;
 	}
 	c->size = w | 5;
-	c->next = f->cache[r - ZMM_HEAP_MIN_BLOCK / ZMM_HEAP_ALIGNMENT];
-	f->cache[r - ZMM_HEAP_MIN_BLOCK / ZMM_HEAP_ALIGNMENT] = c;
+	c->next = f->cache[r];
+	f->cache[r] = c;
 	f->cached += w;
 	f->cache_pushes++;
 	return 1;

@@ -1810,6 +1810,249 @@ ZMM_TEST(t_realloc_misc)
 	fx_close(&f);
 }
 
+/* The realloc fast path (fast mode: the build without annotations; the annotated build takes the
+ * general path, which must give the same results): a new size in the block's own bucket keeps the
+ * block; growing into a bucket with a cached block swaps the two. */
+ZMM_TEST(t_realloc_fast)
+{
+	fx f;
+	char *p, *q, *a, *sp;
+	zmm_heap_counters_t c0, c1;
+	zmm_heap_summary_t s0;
+#ifdef ZMM_NO_ANNOTATIONS
+	const int fast = 1;
+#else
+	const int fast = 0;             /* annotations on: every realloc moves, so only the data is checked */
+#endif
+
+	ZMM_REQUIRE(fx_open(&f, SEG256, 2, CACHE_DEF, 0) == 0);
+	p = zmm_heap_alloc(f.h, 100);                  /* a 120-byte block: requests 97-104 */
+	ZMM_REQUIRE(p != NULL);
+	fill(p, 100, 21);
+	c0 = C(f.h);
+	s0 = S(f.h);
+	q = zmm_heap_realloc(f.h, p, 104);
+	ZMM_REQUIRE(q != NULL);
+	ZMM_CHECK(q == p || !fast);
+	p = zmm_heap_realloc(f.h, q, 97);
+	ZMM_REQUIRE(p != NULL);
+	ZMM_CHECK(p == q || !fast);
+	ZMM_CHECK(verify(p, 97, 21));
+	ZMM_CHECK_EQ(blk(p), 120);
+	c1 = C(f.h);
+	ZMM_CHECK_EQ(c1.reallocs, c0.reallocs + 2);
+	if (fast) {
+		ZMM_CHECK_EQ(c1.allocs, c0.allocs);
+		ZMM_CHECK_EQ(c1.frees, c0.frees);
+		ZMM_CHECK_EQ(S(f.h).size, s0.size);
+	}
+	CHECK_OK(f.h);
+
+	/* swap: the 216-byte block of a is cached; p grows into it and its own block is cached */
+	a = zmm_heap_alloc(f.h, 200);
+	sp = zmm_heap_alloc(f.h, 8);
+	ZMM_REQUIRE(a && sp);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, a), ZMM_FREE_OK);
+	c0 = C(f.h);
+	s0 = S(f.h);
+	q = zmm_heap_realloc(f.h, p, 195);                 /* requests 193-200: a 216-byte block */
+	ZMM_REQUIRE(q != NULL);
+	ZMM_CHECK(verify(q, 97, 21));
+	ZMM_CHECK_EQ(blk(q), 216);
+	ZMM_CHECK_EQ(zmm_heap_usage(f.h), 216 + 32);
+	c1 = C(f.h);
+	ZMM_CHECK_EQ(c1.reallocs, c0.reallocs + 1);
+	if (fast) {
+		ZMM_CHECK(q == a);
+		ZMM_CHECK_EQ(c1.cache_hits, c0.cache_hits + 1);
+		ZMM_CHECK_EQ(S(f.h).cached_blocks, 1);
+		ZMM_CHECK_EQ(S(f.h).cached, 120);
+		ZMM_CHECK_EQ(S(f.h).size, s0.size);
+		/* the old block is cached: a free of it is reported, not obeyed */
+		ZMM_CHECK_EQ(zmm_heap_free(f.h, p), ZMM_FREE_INVALID);
+		ZMM_CHECK_EQ(f.log.last.kind, ZMM_ERROR_CACHED_FREE);
+	}
+	CHECK_OK(f.h);
+	/* a smaller bucket, or a bucket with an empty cache, goes the general way (and keeps data) */
+	p = zmm_heap_realloc(f.h, q, 40);
+	ZMM_REQUIRE(p != NULL);
+	ZMM_CHECK(verify(p, 40, 21));
+	ZMM_CHECK_EQ(blk(p), 56);
+	q = zmm_heap_realloc(f.h, p, 400);
+	ZMM_REQUIRE(q != NULL);
+	ZMM_CHECK(verify(q, 40, 21));
+	ZMM_CHECK_EQ(blk(q), 416);
+	CHECK_OK(f.h);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, q), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, sp), ZMM_FREE_OK);
+	zmm_heap_flush_cache(f.h);
+	ZMM_CHECK_EQ(S(f.h).segments, 0);
+	fx_close(&f);
+}
+
+/* The rest-tail fast path: a block at the head of its own huge segment grows into the rest tail
+ * behind it. The tail moves forward and stays in the rest list; a tail too small to split is
+ * absorbed by the general path, and after that storage grows the segment. Damaged tail links are
+ * reported by the general path, never followed. */
+ZMM_TEST(t_realloc_grow_rest)
+{
+	fx f;
+	char *p, *q;
+	size_t size0, rest0, seg0;
+	zmm_heap_counters_t c0;
+
+	if (HEAP_ANNOTATED) {
+		return; /* realloc always moves here: t_realloc_annotated */
+	}
+	ZMM_REQUIRE(fx_open(&f, SEG64, 2, CACHE_DEF, 0) == 0);
+	p = zmm_heap_alloc(f.h, 100000);              /* a 128 KiB segment: the tail goes to the rest list */
+	ZMM_REQUIRE(p != NULL);
+	fill(p, 100000, 7);
+	ZMM_CHECK_EQ(S(f.h).rest_blocks, 1);
+	rest0 = S(f.h).rest_bytes;
+	size0 = S(f.h).size;
+	seg0 = S(f.h).real_size;
+	ZMM_CHECK_EQ(rest0, 128 * KB - ZMM_HEAP_SEGMENT_HDR_SIZE - tsize(100000) - 16);
+	c0 = C(f.h);
+	q = zmm_heap_realloc(f.h, p, 110000);
+	ZMM_CHECK(q == p);
+	ZMM_CHECK(verify(p, 100000, 7));
+	ZMM_CHECK_EQ(blk(p), tsize(110000));
+	ZMM_CHECK_EQ(S(f.h).rest_blocks, 1);
+	ZMM_CHECK_EQ(S(f.h).rest_bytes, rest0 - (tsize(110000) - tsize(100000)));
+	ZMM_CHECK_EQ(S(f.h).size, size0 + (tsize(110000) - tsize(100000)));
+	ZMM_CHECK_EQ(S(f.h).real_size, seg0);
+	ZMM_CHECK(S(f.h).peak >= S(f.h).size);
+	ZMM_CHECK_EQ(C(f.h).reallocs, c0.reallocs + 1);
+	ZMM_CHECK_EQ(C(f.h).allocs, c0.allocs);
+	CHECK_OK(f.h);
+	fill(p, 110000, 8);
+	/* a tail that would drop below the smallest block: the general path absorbs it whole */
+	q = zmm_heap_realloc(f.h, p, 128 * KB - ZMM_HEAP_SEGMENT_HDR_SIZE - 16 - 16 - 24);
+	ZMM_REQUIRE(q != NULL);
+	ZMM_CHECK(verify(q, 110000, 8));
+	CHECK_OK(f.h);
+	p = q;
+	q = zmm_heap_realloc(f.h, p, 200000);
+	ZMM_REQUIRE(q != NULL);
+	ZMM_CHECK(verify(q, 110000, 8));
+	ZMM_CHECK_EQ(S(f.h).real_size, 256 * KB);
+	CHECK_OK(f.h);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, q), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(S(f.h).segments, 0);
+	fx_close(&f);
+}
+
+static int rest_links_child(const char *storage)
+{
+	fx f;
+	char *p;
+	jmp_buf jb;
+
+	g_storage = storage;
+	if (fx_open(&f, SEG64, 2, CACHE_DEF, 0) != 0) {
+		return 40;
+	}
+	p = zmm_heap_alloc(f.h, 100000);
+	if (p == NULL || S(f.h).rest_blocks != 1) {
+		return 41;
+	}
+	raw_set_word(p + tsize(100000) - 16 + 16, 0);   /* the tail's list links (a use after free) */
+	raw_set_word(p + tsize(100000) - 16 + 24, 0);
+	f.log.jb = &jb;
+	if (setjmp(jb) == 0) {
+		(void)zmm_heap_realloc(f.h, p, 110000);
+	}
+	if (f.log.errors == 0) {
+		return 42;
+	}
+	return f.log.last.kind == ZMM_ERROR_CORRUPTED ? 0 : 43;
+}
+
+ZMM_TEST(t_robust_rest_links)
+{
+	pid_t pid;
+	int status = 0;
+
+	if (HEAP_ANNOTATED) {
+		return; /* realloc moves without touching the tail here */
+	}
+	fflush(NULL);
+	pid = fork();
+	ZMM_REQUIRE(pid >= 0);
+	if (pid == 0) {
+		_exit(rest_links_child(g_storage));
+	}
+	ZMM_REQUIRE(waitpid(pid, &status, 0) == pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "  child %s %d (41: setup, 42: not reported, 43: wrong kind)\n",
+		        WIFEXITED(status) ? "exited with" : "killed by signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	}
+	ZMM_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A header overwritten with a size below the smallest block (a stray write of a small integer):
+ * free (whose cache push decodes the size word) and realloc (fast path) must report it, never use
+ * the size as a cache index. mode 0: free, 1: realloc. */
+static int tiny_header_child(const char *storage, int mode, size_t word)
+{
+	fx f;
+	char *a, *b, *c;
+	jmp_buf jb;
+	volatile int reported = 0;
+
+	g_storage = storage;
+	if (fx_open(&f, SEG256, 2, CACHE_DEF, 0) != 0) {
+		return 40;
+	}
+	a = zmm_heap_alloc(f.h, 100);
+	b = zmm_heap_alloc(f.h, 100);
+	c = zmm_heap_alloc(f.h, 100);
+	if (!a || !b || !c) {
+		return 41;
+	}
+	raw_set_word(b - 16, word);
+	f.log.jb = &jb;
+	if (setjmp(jb) == 0) {
+		if (mode == 0) {
+			(void)zmm_heap_free(f.h, b);
+		} else {
+			(void)zmm_heap_realloc(f.h, b, 200);
+		}
+	}
+	reported = f.log.errors;
+	if (reported == 0) {
+		return 42;
+	}
+	return S(f.h).cached_blocks == 0 ? 0 : 43;
+}
+
+ZMM_TEST(t_robust_tiny_header)
+{
+	static const size_t words[] = { 1, 9, 17, 25 };   /* USED with size 0, 8, 16, 24 */
+	size_t w;
+	int mode;
+	for (mode = 0; mode < 2; mode++) {
+		for (w = 0; w < sizeof words / sizeof words[0]; w++) {
+			pid_t pid;
+			int status = 0;
+			fflush(NULL);
+			pid = fork();
+			ZMM_REQUIRE(pid >= 0);
+			if (pid == 0) {
+				_exit(tiny_header_child(g_storage, mode, words[w]));
+			}
+			ZMM_REQUIRE(waitpid(pid, &status, 0) == pid);
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+				fprintf(stderr, "  %s of a block with header %zu: child %s %d (41: setup, 42: not reported, 43: cached)\n",
+				        mode ? "realloc" : "free", words[w], WIFEXITED(status) ? "exited with" : "killed by signal",
+				        WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+			}
+			ZMM_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		}
+	}
+}
+
 /* ------------------------------------------------------------------------------------------------
  * Segment release, counters
  * ---------------------------------------------------------------------------------------------- */
@@ -3394,6 +3637,10 @@ static const zmm_test_case cases[] = {
 	ZMM_T(t_realloc_move),
 	ZMM_T(t_realloc_annotated),
 	ZMM_T(t_realloc_misc),
+	ZMM_T(t_realloc_fast),
+	ZMM_T(t_realloc_grow_rest),
+	ZMM_T(t_robust_rest_links),
+	ZMM_T(t_robust_tiny_header),
 	ZMM_T(t_segment_release),
 	ZMM_T(t_counters),
 	ZMM_T(t_err_double_free),
