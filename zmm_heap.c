@@ -52,9 +52,16 @@
  * rest list for a new huge segment). A small miss takes up to 32 blocks of its size at once (refill:
  * one handed out, the others cached). The cache pop and push are inlined into the caller from
  * zmm_heap.h (zmm_heap_cache_pop/_push, reading zmm_heap_fast_t, the first member of the heap).
- * Free path: validate (segment registry, start bitmap, tags) -> small and cache not full: push on the
- * cache -> otherwise merge with a free next and a free previous block; an empty segment goes back to
- * storage at once; else the block joins a small list or a trie.
+ * Free path: validate (segment registry, start bitmap, the size word against the next block's prev
+ * tag, so an overflow into the next header is reported at the free of the block that overflowed)
+ * -> small and cache not full: push on the cache -> otherwise merge with a free next and a free
+ * previous block; an empty segment goes back to storage at once; else the block joins a small list
+ * or a trie.
+ * Realloc path: the glue's registry lookup is passed in (zmm_heap_realloc_at); a small block whose new
+ * size stays in its bucket is kept, one that grows into a bucket with a cached block swaps with it
+ * (PHP 5), a block at the head of its huge segment grows into the rest tail behind it by moving the
+ * tail's header; everything else: shrink in place, grow into a free next block, grow the huge segment
+ * through storage (mremap), or move.
  *
  * Accounting: size = bytes of blocks handed out, cached ones included (as PHP 5); memory_get_usage()
  * is size - cached. real_size = bytes of segments. free bytes = real_size - size - per-segment overhead.
@@ -1094,6 +1101,7 @@ found:
 		size_t bs = BSIZE(b);
 		seg = zmm_storage_find(heap->storage, b);
 		if (ZMM_UNLIKELY(seg == NULL || seg->owner != heap || !start_test(seg, b) || (b->size & T_MASK) != T_FREE
+		                 || bs < true_size || bs > (size_t)((char *)seg + seg->size - HDR - (char *)b)
 		                 || AT(b, bs)->prev != (b->size & ~F_FLAG))) {
 			heap_corrupted(heap, "alloc", b, "a block taken from the free lists is not a consistent free block");
 		}
@@ -1183,10 +1191,15 @@ ZMM_NOASAN static ZMM_COLD void report_invalid(zmm_heap_t *heap, zmm_segment_t *
 			heap_report(heap, ZMM_ERROR_CACHED_FREE, 0, op, ptr, seg, bs, 0,
 			            "%s of %p (offset %zu of a %zu-byte segment): double free of a %zu-byte block that is in the cache",
 			            op, ptr, off, seg->size, bs);
+		} else if (bs >= MIN_BLOCK && bs <= (size_t)(base + seg->size - HDR - (char *)b)) {
+			heap_report(heap, ZMM_ERROR_HEADER_DAMAGED, 0, op, ptr, seg, bs, HDR,
+			            "%s of %p (offset %zu of a %zu-byte segment): the block header or the next block's tag is "
+			            "damaged (size word 0x%zx, next block's tag 0x%zx: an overflow of this block?)",
+			            op, ptr, off, seg->size, b->size, AT(b, bs)->prev);
 		} else {
 			heap_report(heap, ZMM_ERROR_HEADER_DAMAGED, 0, op, ptr, seg, bs, HDR,
 			            "%s of %p (offset %zu of a %zu-byte segment): the block header is damaged "
-			            "(size word 0x%zx does not match the next block's tag)",
+			            "(size word 0x%zx: no block of that size fits here)",
 			            op, ptr, off, seg->size, b->size);
 		}
 		return;
@@ -1325,8 +1338,8 @@ ZMM_NOASAN int zmm_heap_free_at(zmm_segment_t *seg, void *ptr)
 	if (ZMM_UNLIKELY(!start_test(seg, b) || (b->size & (T_MASK | F_FLAG)) != T_USED)) {
 		return free_general(owner, seg, ptr, 1);
 	}
-	/* small (a size word below MIN_BLOCK is damage: free_release reports it) */
-	if (BSIZE(b) - MIN_BLOCK < MAX_SMALL - MIN_BLOCK && owner->fast.cached < owner->fast.cache_limit) {
+	/* small and live (a damaged size word or next tag goes to free_release, which reports it) */
+	if (BSIZE(b) < MAX_SMALL && owner->fast.cached < owner->fast.cache_limit && block_is_live(seg, b)) {
 		cache_push(owner, b, BSIZE(b));
 		return ZMM_FREE_OK;
 	}
@@ -1456,10 +1469,10 @@ ZMM_NOASAN static size_t payload_bytes(const zmm_heap_t *heap, const zmm_block_t
 static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size);
 
 /* The realloc fast path, for a ptr inside seg that belongs to heap in fast mode and a small new
- * size: a live small block (same checks as the inline cache push) whose new size falls in its own
- * bucket is returned as it is; one that grows into a bucket whose cache holds a block is swapped
- * with that block (PHP 5's cache swap). Returns NULL for everything else, which realloc_impl does
- * with the full checks. Same results and counters as realloc_impl, without its preamble. */
+ * size: a live small block (the checks of block_is_live) whose new size falls in its own bucket is
+ * returned as it is; one that grows into a bucket whose cache holds a block is swapped with that
+ * block (PHP 5's cache swap). Returns NULL for everything else, which realloc_impl does (and
+ * reports) with the full checks. Same results and counters as realloc_impl, without its preamble. */
 ZMM_NOASAN static inline void *realloc_fast(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size)
 {
 	size_t off = (size_t)((char *)ptr - (char *)seg), w, oidx;
@@ -1472,7 +1485,8 @@ ZMM_NOASAN static inline void *realloc_fast(zmm_heap_t *heap, zmm_segment_t *seg
 	b = BLOCK_OF(ptr);
 	w = b->size - 1;                         /* USED, not cached: w is the block size */
 	oidx = ((w >> 3) | (w << (8 * sizeof(size_t) - 3))) - MIN_BLOCK / ZMM_HEAP_ALIGNMENT;
-	if (oidx >= ZMM_HEAP_NUM_BUCKETS) {
+	/* and the rest of block_is_live: inside the segment, the next block's prev tag matches */
+	if (oidx >= ZMM_HEAP_NUM_BUCKETS || off + w > seg->size || AT(b, w)->prev != b->size) {
 		return NULL;
 	}
 	nidx = zmm_heap_bucket_of_request[(size + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT];
@@ -1492,13 +1506,14 @@ ZMM_NOASAN static inline void *realloc_fast(zmm_heap_t *heap, zmm_segment_t *seg
 
 /* The other realloc fast path: a string or array growing at the head of its own huge segment into
  * the rest tail behind it (what `.=` does to a megabyte string, again and again). The tail's header
- * moves forward and keeps its place in the rest list, so there is no unlink, split or relink. Every
- * tag it relies on is checked as block_release checks them; anything else (and any damage, which
- * realloc_impl then reports) returns NULL for the general path. Fast mode only. */
+ * moves forward and, as in the general path, becomes the newest rest block; there is no split,
+ * no free-list dispatch and no second lookup. Every tag and link it relies on is checked as
+ * block_release and list_unlink check them; anything else (and any damage, which realloc_impl then
+ * reports) returns NULL for the general path. Fast mode only. */
 ZMM_NOASAN static void *realloc_grow_rest(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size)
 {
 	zmm_block_t *b = BLOCK_OF(ptr), *next, *after;
-	zmm_free_block_t *fb, *nf, *p, *n;
+	zmm_free_block_t *fb, *nf, *p, *n, *head;
 	size_t orig, ns, true_size, rem, end = seg->size - HDR;
 
 	if (!is_first_block(seg, b) || !start_test(seg, b) || (b->size & (T_MASK | F_FLAG)) != T_USED) {
@@ -1525,19 +1540,22 @@ ZMM_NOASAN static void *realloc_grow_rest(zmm_heap_t *heap, zmm_segment_t *seg, 
 	fb = (zmm_free_block_t *)next;
 	p = fb->prev_free;
 	n = fb->next_free;
-	if (!link_ok(heap, p) || !link_ok(heap, n) || p->next_free != fb || n->prev_free != fb) {
+	if (p == fb || n == fb || !link_ok(heap, p) || !link_ok(heap, n) || p->next_free != fb || n->prev_free != fb) {
 		return NULL;
 	}
 	rem = orig + ns - true_size;
+	p->next_free = n;                            /* out of its place ... */
+	n->prev_free = p;
 	start_clear(seg, next);
 	b->size = true_size | T_USED;
 	nf = (zmm_free_block_t *)AT(b, true_size);   /* may overlap the old header: fields read above */
 	nf->info.prev = true_size | T_USED;
 	nf->info.size = rem | T_FREE | F_FLAG;
-	nf->prev_free = p;
-	nf->next_free = n;
-	p->next_free = nf;
-	n->prev_free = nf;
+	head = &heap->rest_head;                     /* ... and in as the newest, as rest_link does */
+	nf->next_free = head;
+	nf->prev_free = head->prev_free;
+	head->prev_free->next_free = nf;
+	head->prev_free = nf;
 	after->prev = rem | T_FREE;
 	start_set(seg, &nf->info);
 	heap->rest_bytes -= true_size - orig;

@@ -244,6 +244,11 @@ ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_cache_push(zmm_segment_t *seg,
 	if (r >= ZMM_HEAP_NUM_BUCKETS) {         /* also a damaged header below the smallest block */
 		return 0;
 	}
+	/* the block ends inside the segment and the next block's prev tag repeats its size word: an
+	 * overflow into the next header, or a damaged size word, is reported by zmm_heap_free_at */
+	if (off + w > seg->size || *(const size_t *)(const void *)((const char *)ptr + w - sizeof(size_t)) != w + 1) {
+		return 0;
+	}
 	c->size = w | 5;
 	c->next = f->cache[r];
 	f->cache[r] = c;

@@ -1991,6 +1991,45 @@ ZMM_TEST(t_robust_rest_links)
 	ZMM_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* A 16-byte overflow of a small block overwrites the next block's header, whose second word repeats
+ * the overflowing block's size. Freeing the block that overflowed must report it (the cache push
+ * compares that tag with the size word) and leave the block alone, and so must realloc; with the
+ * header repaired the frees go through. */
+ZMM_TEST(t_robust_overflow_tag)
+{
+	fx f;
+	char *a, *b, *c;
+	int e0;
+
+	ZMM_REQUIRE(fx_open(&f, SEG256, 2, CACHE_DEF, 0) == 0);
+	a = zmm_heap_alloc(f.h, 100);                 /* 120-byte blocks, back to back */
+	b = zmm_heap_alloc(f.h, 100);
+	c = zmm_heap_alloc(f.h, 100);
+	ZMM_REQUIRE(a && b && c && b == a + 120 && c == b + 120);
+	e0 = f.log.errors;
+	raw_set_word(a + 104, 0x4141414141414141ULL); /* a 16-byte overflow of a: b's size word ... */
+	raw_set_word(a + 112, 0x4141414141414141ULL); /* ... and b's prev tag, which repeats a's size */
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, a), ZMM_FREE_INVALID);
+	ZMM_CHECK_EQ(f.log.errors, e0 + 1);
+	ZMM_CHECK_EQ(f.log.last.kind, ZMM_ERROR_HEADER_DAMAGED);
+	ZMM_CHECK(strstr(f.log.msg, "next block's tag 0x4141414141414141") != NULL);
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, 0);
+	ZMM_CHECK(zmm_heap_realloc(f.h, a, 200) != NULL);  /* reported, and a fresh block is returned */
+	ZMM_CHECK_EQ(f.log.errors, e0 + 2);
+	ZMM_CHECK_EQ(f.log.last.kind, ZMM_ERROR_HEADER_DAMAGED);
+	ZMM_CHECK(zmm_heap_realloc(f.h, a, 104) != a || HEAP_ANNOTATED);  /* same bucket: not kept as is */
+	ZMM_CHECK_EQ(f.log.errors, e0 + 3);
+	raw_set_word(a + 104, 120 | 1);               /* repaired */
+	raw_set_word(a + 112, 120 | 1);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, a), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(f.log.errors, e0 + 3);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, b), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, c), ZMM_FREE_OK);
+	zmm_heap_destroy(f.h);      /* the fresh blocks of the reported reallocs are still live */
+	f.h = NULL;
+	fx_close(&f);
+}
+
 /* A header overwritten with a size below the smallest block (a stray write of a small integer):
  * free (whose cache push decodes the size word) and realloc (fast path) must report it, never use
  * the size as a cache index. mode 0: free, 1: realloc. */
@@ -3640,6 +3679,7 @@ static const zmm_test_case cases[] = {
 	ZMM_T(t_realloc_fast),
 	ZMM_T(t_realloc_grow_rest),
 	ZMM_T(t_robust_rest_links),
+	ZMM_T(t_robust_overflow_tag),
 	ZMM_T(t_robust_tiny_header),
 	ZMM_T(t_segment_release),
 	ZMM_T(t_counters),
