@@ -152,12 +152,36 @@
 #define ANN_ASAN       2u              /* heap->annotate: built with AddressSanitizer */
 
 #ifdef ZMM_VALGRIND
-# define ANN_ENTER(h)  do { if (ZMM_UNLIKELY((h)->annotate & ANN_VALGRIND)) VALGRIND_DISABLE_ERROR_REPORTING; } while (0)
-# define ANN_LEAVE(h)  do { if (ZMM_UNLIKELY((h)->annotate & ANN_VALGRIND)) VALGRIND_ENABLE_ERROR_REPORTING; } while (0)
+/* Valgrind counts DISABLE/ENABLE per thread. A hook may longjmp out of the heap (PHP's bailout on a
+ * memory_limit error), which would skip the ANN_LEAVEs on the way out and leave error reporting off
+ * for the rest of the run. So the heap counts its open windows per thread too, and every hook call
+ * closes them all first (ANN_HOOK_BEGIN) and reopens them when the hook returns (ANN_HOOK_END). */
+static __thread unsigned ann_depth;           /* ANN_ENTERs of this thread not yet left */
+# define ANN_ENTER(h)  do { if (ZMM_UNLIKELY((h)->annotate & ANN_VALGRIND)) { VALGRIND_DISABLE_ERROR_REPORTING; ann_depth++; } } while (0)
+# define ANN_LEAVE(h)  do { if (ZMM_UNLIKELY((h)->annotate & ANN_VALGRIND)) { VALGRIND_ENABLE_ERROR_REPORTING; ann_depth--; } } while (0)
+static unsigned ann_hook_begin(void)
+{
+	unsigned depth = ann_depth;
+	for (; ann_depth > 0; ann_depth--) {
+		VALGRIND_ENABLE_ERROR_REPORTING;
+	}
+	return depth;
+}
+static void ann_hook_end(unsigned depth)
+{
+	for (; ann_depth < depth; ann_depth++) {
+		VALGRIND_DISABLE_ERROR_REPORTING;
+	}
+}
 #else
 # define ANN_ENTER(h)  do { (void)(h); } while (0)
 # define ANN_LEAVE(h)  do { (void)(h); } while (0)
+# define ann_hook_begin() 0u
+# define ann_hook_end(d) ((void)(d))
 #endif
+/* Calls a hook outside every annotation window (see above); CALL is the whole call expression. */
+#define HOOK_CALL(call)       do { unsigned ann_d_ = ann_hook_begin(); call; ann_hook_end(ann_d_); } while (0)
+#define HOOK_CALL_RET(r, call) do { unsigned ann_d_ = ann_hook_begin(); (r) = (call); ann_hook_end(ann_d_); } while (0)
 
 /*** Types ***/
 
@@ -381,7 +405,7 @@ ZMM_NOASAN static ZMM_COLD void heap_report(zmm_heap_t *heap, zmm_heap_error_kin
 		heap->counters.invalid_frees++;
 	}
 	if (heap->hooks.error) {
-		heap->hooks.error(heap->hooks.ctx, heap, &err);
+		HOOK_CALL(heap->hooks.error(heap->hooks.ctx, heap, &err));
 	}
 	if (fatal) {
 		abort();
@@ -860,6 +884,14 @@ ZMM_NOASAN static zmm_block_t *segment_format(zmm_heap_t *heap, zmm_segment_t *s
 	return b;
 }
 
+/* The limit hook, called outside the annotation windows (it may longjmp). */
+ZMM_NOASAN static zmm_heap_limit_action_t limit_hook(zmm_heap_t *heap, size_t request, size_t size)
+{
+	zmm_heap_limit_action_t a;
+	HOOK_CALL_RET(a, heap->hooks.limit(heap->hooks.ctx, heap, request, size));
+	return a;
+}
+
 /* Takes a new segment of size bytes. Returns NULL after the limit or oom hook said so. */
 ZMM_NOASAN static zmm_segment_t *segment_new(zmm_heap_t *heap, size_t size, size_t request, int *retry)
 {
@@ -872,7 +904,7 @@ ZMM_NOASAN static zmm_segment_t *segment_new(zmm_heap_t *heap, size_t size, size
 			*retry = 1;
 			return NULL;
 		}
-		if (heap->hooks.limit == NULL || heap->hooks.limit(heap->hooks.ctx, heap, request, size) == ZMM_LIMIT_FAIL) {
+		if (heap->hooks.limit == NULL || limit_hook(heap, request, size) == ZMM_LIMIT_FAIL) {
 			heap->counters.limit_refusals++;
 			return NULL;
 		}
@@ -893,7 +925,7 @@ ZMM_NOASAN static zmm_segment_t *segment_new(zmm_heap_t *heap, size_t size, size
 			return NULL;
 		}
 		if (heap->hooks.oom) {
-			heap->hooks.oom(heap->hooks.ctx, heap, request, size);
+			HOOK_CALL(heap->hooks.oom(heap->hooks.ctx, heap, request, size));
 		}
 		return NULL;
 	}
@@ -1033,7 +1065,7 @@ ZMM_NOASAN ZMM_NOINLINE static void *alloc_slow(zmm_heap_t *heap, size_t size, s
 	if (ZMM_UNLIKELY(true_size == 0)) {
 		heap->alloc_failures++;
 		if (heap->hooks.oom) {
-			heap->hooks.oom(heap->hooks.ctx, heap, size, (size_t)-1);
+			HOOK_CALL(heap->hooks.oom(heap->hooks.ctx, heap, size, (size_t)-1));
 		}
 		return NULL;
 	}
@@ -1066,7 +1098,7 @@ again:
 		if (segsize < true_size) {                  /* overflow */
 			heap->alloc_failures++;
 			if (heap->hooks.oom) {
-				heap->hooks.oom(heap->hooks.ctx, heap, size, (size_t)-1);
+				HOOK_CALL(heap->hooks.oom(heap->hooks.ctx, heap, size, (size_t)-1));
 			}
 			return NULL;
 		}
@@ -1386,7 +1418,7 @@ ZMM_NOASAN static zmm_block_t *segment_resize(zmm_heap_t *heap, zmm_segment_t *s
 	/* overflow, or more than the registry's address range: no storage could give it, so say so
 	 * before growing the start bitmap to match */
 	if (new_seg < true_size || (new_seg >> (ZMM_REGISTRY_ADDRESS_BITS - 1)) != 0) {
-		if (heap->hooks.oom) heap->hooks.oom(heap->hooks.ctx, heap, request, (size_t)-1);
+		if (heap->hooks.oom) HOOK_CALL(heap->hooks.oom(heap->hooks.ctx, heap, request, (size_t)-1));
 		return NULL;
 	}
 	if (new_seg > old_seg && (heap->real_size + (new_seg - old_seg) > heap->limit)) {
@@ -1396,7 +1428,7 @@ ZMM_NOASAN static zmm_block_t *segment_resize(zmm_heap_t *heap, zmm_segment_t *s
 			return NULL;
 		}
 		if (heap->hooks.limit == NULL
-		    || heap->hooks.limit(heap->hooks.ctx, heap, request, new_seg - old_seg) == ZMM_LIMIT_FAIL) {
+		    || limit_hook(heap, request, new_seg - old_seg) == ZMM_LIMIT_FAIL) {
 			heap->counters.limit_refusals++;
 			return NULL;
 		}
@@ -1405,7 +1437,7 @@ ZMM_NOASAN static zmm_block_t *segment_resize(zmm_heap_t *heap, zmm_segment_t *s
 	if (nlen > seg->starts_len) {
 		uint64_t *ns = (uint64_t *)realloc(seg->starts, nlen);
 		if (ns == NULL) {
-			if (heap->hooks.oom) heap->hooks.oom(heap->hooks.ctx, heap, request, new_seg);
+			if (heap->hooks.oom) HOOK_CALL(heap->hooks.oom(heap->hooks.ctx, heap, request, new_seg));
 			return NULL;
 		}
 		seg->starts = ns;
@@ -1419,7 +1451,7 @@ ZMM_NOASAN static zmm_block_t *segment_resize(zmm_heap_t *heap, zmm_segment_t *s
 		if (next_free) {
 			if (next_rest) rest_link(heap, (zmm_free_block_t *)next); else free_link(heap, (zmm_free_block_t *)next);
 		}
-		if (heap->hooks.oom) heap->hooks.oom(heap->hooks.ctx, heap, request, new_seg);
+		if (heap->hooks.oom) HOOK_CALL(heap->hooks.oom(heap->hooks.ctx, heap, request, new_seg));
 		return NULL;
 	}
 	if (moved != seg) {
@@ -1641,7 +1673,7 @@ ZMM_NOASAN static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size)
 	orig = BSIZE(b);
 	true_size = true_size_of(heap, size);
 	if (ZMM_UNLIKELY(true_size == 0)) {
-		if (heap->hooks.oom) heap->hooks.oom(heap->hooks.ctx, heap, size, (size_t)-1);
+		if (heap->hooks.oom) HOOK_CALL(heap->hooks.oom(heap->hooks.ctx, heap, size, (size_t)-1));
 		return NULL;
 	}
 	next = AT(b, orig);

@@ -140,6 +140,8 @@ ZMM_TEST(t_memcheck_sees_blocks)
 	ZMM_CHECK(strstr(buf, "Invalid write of size 1") != NULL);
 	ZMM_CHECK_EQ(memcheck("uaf-large", buf, sizeof(buf)), 9);
 	ZMM_CHECK(strstr(buf, "Invalid write of size 1") != NULL);
+	ZMM_CHECK_EQ(memcheck("limit-uaf", buf, sizeof(buf)), 9);
+	ZMM_CHECK(strstr(buf, "Invalid write of size 1") != NULL);
 }
 
 ZMM_TEST_MAIN(ZMM_T(t_asan_sees_blocks), ZMM_T(t_memcheck_sees_blocks))

@@ -4,10 +4,21 @@
  *   vg_target uaf        writes into a block after freeing it (it sits in zmm's cache)
  *   vg_target overflow   writes one byte past a 10-byte block
  *   vg_target uaf-large  writes into a large block after freeing it (it went back to the free lists)
+ *   vg_target limit-uaf  the limit hook longjmps out of the heap (PHP's bailout), then a use after
+ *                        free: memcheck must still report it (error reporting is not left disabled)
  */
+#include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
 #include "zmm_heap.h"
+
+static jmp_buf bailout;
+
+static zmm_heap_limit_action_t limit_bailout(void *ctx, zmm_heap_t *heap, size_t request, size_t needed)
+{
+	(void)ctx; (void)heap; (void)request; (void)needed;
+	longjmp(bailout, 1);
+}
 
 int main(int argc, char **argv)
 {
@@ -40,6 +51,24 @@ int main(int argc, char **argv)
 		char *r = zmm_heap_alloc(h, 10);
 		r[10] = 1;                         /* one byte past the block */
 		zmm_heap_free(h, r);
+	} else if (strcmp(mode, "limit-uaf") == 0) {
+		zmm_heap_options_t o;
+		zmm_heap_hooks_t hooks;
+		zmm_heap_t *lh;
+		char *q;
+		zmm_heap_options_default(&o);
+		o.limit = 256 * 1024;
+		memset(&hooks, 0, sizeof hooks);
+		hooks.limit = limit_bailout;
+		lh = zmm_heap_create(&st, &o, &hooks);
+		q = zmm_heap_alloc(lh, 40);
+		if (setjmp(bailout) == 0) {
+			(void)zmm_heap_alloc(lh, 300000);   /* over the limit: the hook longjmps */
+			return 3;
+		}
+		zmm_heap_free(lh, q);
+		q[0] = 7;                          /* use after free, after the bailout */
+		zmm_heap_destroy(lh);
 	} else if (strcmp(mode, "uaf-large") == 0) {
 		zmm_heap_free(h, p);
 		p[100] = 7;                        /* use after free of a large block */
