@@ -1775,6 +1775,13 @@ ZMM_NOASAN size_t zmm_heap_block_size(zmm_heap_t *heap, const void *ptr)
 		ANN_ENTER(owner);
 		n = block_is_live(seg, b) ? payload_bytes(owner, b) : 0;
 		ANN_LEAVE(owner);
+#ifdef ZMM_ASAN
+		if (n && (owner->annotate & ANN_ASAN)) {
+			/* only the requested bytes are unpoisoned: report those, as ASan's malloc_usable_size does */
+			const char *bad = (const char *)__asan_region_is_poisoned((void *)ptr, n);
+			if (bad) n = (size_t)(bad - (const char *)ptr);
+		}
+#endif
 		return n;
 	}
 }

@@ -65,16 +65,21 @@
 
 #include "../../zmm_heap.h"
 
-/* Under AddressSanitizer zmm_heap.c poisons everything but the requested bytes of a block, while
- * zmm_heap_block_size() reports the whole usable size. Using that slack is then reported by ASan
- * even though the header says the bytes are usable. The block_size op skips such slack unless
- * ZMM_FUZZ_STRICT_SLACK=1 is set in the environment (then it fails, naming the discrepancy). */
+/* Under AddressSanitizer zmm_heap.c poisons everything but the requested bytes of a block, and
+ * zmm_heap_block_size() must then report only those: the block_size op fails when the size it
+ * reports reaches into poisoned bytes. */
 #if defined(__SANITIZE_ADDRESS__)
 # define FUZZ_ASAN 1
 #elif defined(__has_feature)
 # if __has_feature(address_sanitizer)
 #  define FUZZ_ASAN 1
 # endif
+#endif
+/* With ASan and zmm's annotations on, zmm_heap_block_size() reports the unpoisoned (requested) bytes. */
+#if defined(FUZZ_ASAN) && !defined(ZMM_NO_ANNOTATIONS)
+# define ASAN_ANNOTATED 1
+#else
+# define ASAN_ANNOTATED 0
 #endif
 #ifdef FUZZ_ASAN
 # include <sanitizer/asan_interface.h>
@@ -520,8 +525,9 @@ static void full_check(fuzz_t *f, const char *when)
 		bsz = zmm_heap_block_size(f->heaps[f->nheaps - 1 - s->owner], s->p);  /* any heap on the storage answers */
 		REQUIRE(bsz >= s->size, "slot %d: block_size %zu < %zu bytes in use", i, bsz, s->size);
 		ts = zmm_heap_true_size(f->heaps[s->owner], s->size);
-		if (f->protection[s->owner]) {
-			REQUIRE(bsz == s->size, "slot %d: protected block_size %zu != requested %zu", i, bsz, s->size);
+		if (f->protection[s->owner] || ASAN_ANNOTATED) {
+			REQUIRE(bsz == s->size, "slot %d: %s block_size %zu != requested %zu", i,
+			        f->protection[s->owner] ? "protected" : "annotated", bsz, s->size);
 		} else {
 			REQUIRE(bsz + ZMM_HEAP_HDR_SIZE >= ts && bsz + ZMM_HEAP_HDR_SIZE <= ts + SLACK_MAX,
 			        "slot %d: block of %zu bytes for a request of %zu (true size %zu)", i, bsz + ZMM_HEAP_HDR_SIZE,
@@ -540,7 +546,7 @@ static void full_check(fuzz_t *f, const char *when)
 		used = s.size - s.cached;
 		REQUIRE(zmm_heap_usage(f->heaps[h]) == used, "heap %d: zmm_heap_usage %zu != size - cached %zu", h,
 		        zmm_heap_usage(f->heaps[h]), used);
-		if (f->protection[h]) {
+		if (f->protection[h] || ASAN_ANNOTATED) {
 			REQUIRE(used >= lo[h] && used <= hi[h], "heap %d: size - cached = %zu outside [%zu, %zu] from the live blocks",
 			        h, used, lo[h], hi[h]);
 		} else {
@@ -888,16 +894,9 @@ static void op_block_size(fuzz_t *f)
 	REQUIRE(bsz <= s->size + 2 * ZMM_HEAP_MIN_BLOCK, "slot %d: block_size %zu for %zu bytes in use", idx, bsz, s->size);
 	REQUIRE(zmm_heap_block_size(f->heaps[h], s->p + 8) == 0, "slot %d: block_size of an interior pointer != 0", idx);
 	/* the usable size is ours: fill the slack and account it as in use */
-	if (REGION_POISONED(s->p + s->size, bsz - s->size)) {
-		static int strict = -1;
-		if (strict < 0) {
-			const char *e = getenv("ZMM_FUZZ_STRICT_SLACK");
-			strict = e != NULL && e[0] == '1';
-		}
-		REQUIRE(!strict, "slot %d: zmm_heap_block_size says %zu usable bytes but ASan poisons the %zu bytes after the "
-		        "%zu in use (the annotations unpoison only the requested size)", idx, bsz, bsz - s->size, s->size);
-		return;
-	}
+	REQUIRE(!REGION_POISONED(s->p + s->size, bsz - s->size),
+	        "slot %d: zmm_heap_block_size says %zu usable bytes but ASan poisons the %zu bytes after the %zu in use",
+	        idx, bsz, bsz - s->size, s->size);
 	s->size = bsz;
 	fill_all(f, idx);
 }
