@@ -40,6 +40,7 @@ typedef struct zmm_state {
 	bool           in_error;        /* classic OOM path: an allocation error is being reported */
 	bool           in_error_hook;   /* a heap misuse warning is being reported */
 	bool           module_down;     /* the module shut down; waiting for the engine heap to end */
+	bool           reserved;        /* the second epoch's segments were reserved (end of request 1) */
 
 	/* Counters kept by the glue (the heaps count the rest) */
 	uint64_t       foreign_frees;   /* frees/reallocs forwarded to the previous allocator */

@@ -1080,6 +1080,13 @@ static ZEND_MODULE_POST_ZEND_DEACTIVATE_D(zmm)
 #ifdef ZMM_DEBUG
 	zmm_debug_end_of_request(st);
 #endif
+	/* The first switch hands the requests to a heap that has never had segments, and old's go back
+	 * to the pool only at the next RINIT: the pool gets keep_segments standard segments for it
+	 * now, so that no request after the first maps a segment for its small working set. */
+	if (!st->reserved) {
+		st->reserved = true;
+		zmm_storage_reserve(&st->storage, st->storage.alignment, ZMM_G(keep_segments));
+	}
 	/* New allocations go to the empty heap; late frees still reach old through its segments. */
 	st->cur = next;
 	st->reclaim = old;

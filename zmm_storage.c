@@ -856,6 +856,33 @@ zmm_segment_t *zmm_storage_segment_alloc(zmm_storage_t *storage, size_t size)
 	return seg;
 }
 
+size_t zmm_storage_reserve(zmm_storage_t *storage, size_t size, size_t count)
+{
+	size_t have = 0, units = size >> storage->shift;
+	const zmm_segment_t *p;
+
+	if (!size_ok(storage, size) || units > ZMM_STORAGE_POOL_MAX_UNITS) {
+		return 0;
+	}
+	for (p = storage->pool; p != NULL; p = p->next) {
+		have += p->size == size;
+	}
+	while (have < count && storage->pool_units + units <= storage->pool_limit) {
+		zmm_segment_t *seg = provider_alloc(storage, size);
+		if (seg == NULL) {
+			break;
+		}
+		seg->size = size;
+		if (!pool_put(storage, seg)) {
+			provider_free(storage, seg, size);
+			break;
+		}
+		storage->counters.pool_reserved++;
+		have++;
+	}
+	return have;
+}
+
 zmm_segment_t *zmm_storage_segment_realloc(zmm_storage_t *storage, zmm_segment_t *seg, size_t new_size)
 {
 	zmm_leaf_entry_t *spares = NULL;

@@ -62,6 +62,7 @@ typedef struct zmm_storage_counters {
 	uint64_t os_failures;      /* provider calls that returned NULL */
 	uint64_t pool_hits;        /* segment requests served from the pool */
 	uint64_t pool_puts;        /* released segments kept in the pool instead of going to the OS */
+	uint64_t pool_reserved;    /* segments taken from the provider straight into the pool (zmm_storage_reserve) */
 } zmm_storage_counters_t;
 
 struct zmm_storage {
@@ -151,6 +152,12 @@ size_t zmm_storage_compact(zmm_storage_t *storage);
 
 /* Bytes held in the pool. */
 size_t zmm_storage_pool_bytes(const zmm_storage_t *storage);
+
+/* Makes the pool hold at least count segments of size bytes (at most ZMM_STORAGE_POOL_MAX_UNITS
+ * units each), as far as the pool limit allows, taking the missing ones from the provider now so
+ * that a later zmm_storage_segment_alloc of that size makes no system call. Returns how many such
+ * segments the pool holds (fewer than count when the limit or the provider said no). */
+size_t zmm_storage_reserve(zmm_storage_t *storage, size_t size, size_t count);
 
 #ifdef __cplusplus
 }

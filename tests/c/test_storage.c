@@ -714,6 +714,53 @@ static void check_pool_units(const char *name)
 	zmm_storage_destroy(&s);
 }
 
+/* zmm_storage_reserve fills the pool up to count segments of one size, within the pool limit, and
+ * the next allocations of that size are pool hits without a provider call. */
+static void check_pool_reserve(const char *name)
+{
+	zmm_storage_t s;
+	size_t a = 64 * KB;
+	zmm_segment_t *x, *y, *z;
+	uint64_t allocs;
+
+	ZMM_REQUIRE(start(&s, name, a, 4) == 0);
+	ZMM_CHECK_EQ(zmm_storage_reserve(&s, a, 2), 2);
+	ZMM_CHECK_EQ(s.pool_count, 2);
+	ZMM_CHECK_EQ(s.pool_units, 2);
+	ZMM_CHECK_EQ(s.counters.pool_reserved, 2);
+	ZMM_CHECK_EQ(s.counters.os_allocs, 2);
+	ZMM_CHECK_EQ(s.segments, 0);                   /* pooled, not handed out, not registered */
+	ZMM_CHECK_EQ(s.bytes, 0);
+	ZMM_CHECK(zmm_storage_find(&s, s.pool) == NULL);
+	/* enough already: nothing more */
+	ZMM_CHECK_EQ(zmm_storage_reserve(&s, a, 2), 2);
+	ZMM_CHECK_EQ(s.counters.os_allocs, 2);
+	/* the pool limit (4 units) bounds it: one more two-unit segment fits, a second does not */
+	ZMM_CHECK_EQ(zmm_storage_reserve(&s, 2 * a, 2), 1);
+	ZMM_CHECK_EQ(s.pool_units, 4);
+	ZMM_CHECK_EQ(s.counters.os_allocs, 3);
+	/* sizes the pool never keeps, and bad sizes */
+	ZMM_CHECK_EQ(zmm_storage_reserve(&s, (ZMM_STORAGE_POOL_MAX_UNITS + 1) * a, 1), 0);
+	ZMM_CHECK_EQ(zmm_storage_reserve(&s, a + 8, 1), 0);
+	ZMM_CHECK_EQ(s.counters.os_allocs, 3);
+
+	allocs = s.counters.os_allocs;
+	x = zmm_storage_segment_alloc(&s, a);
+	y = zmm_storage_segment_alloc(&s, a);
+	z = zmm_storage_segment_alloc(&s, 2 * a);
+	ZMM_REQUIRE(x && y && z);
+	ZMM_CHECK_EQ(s.counters.os_allocs, allocs);
+	ZMM_CHECK_EQ(s.counters.pool_hits, 3);
+	ZMM_CHECK(header_clear(x) && header_clear(z));
+	ZMM_CHECK(zmm_storage_find(&s, (char *)z + 2 * a - 1) == z);
+	memset((char *)x + sizeof(zmm_segment_t), 0x11, a - sizeof(zmm_segment_t));
+	zmm_storage_segment_free(&s, x);
+	zmm_storage_segment_free(&s, y);
+	zmm_storage_segment_free(&s, z);
+	ZMM_CHECK_EQ(zmm_storage_compact(&s), 4 * a);
+	zmm_storage_destroy(&s);
+}
+
 static void check_pool_zero(const char *name)
 {
 	zmm_storage_t s;
@@ -943,6 +990,7 @@ static void check_two_storages(const char *name)
 	ZMM_TEST(pool_##p) { check_pool(#p); } \
 	ZMM_TEST(pool_zero_##p) { check_pool_zero(#p); } \
 	ZMM_TEST(pool_units_##p) { check_pool_units(#p); } \
+	ZMM_TEST(pool_reserve_##p) { check_pool_reserve(#p); } \
 	ZMM_TEST(compact_##p) { check_compact(#p); } \
 	ZMM_TEST(faults_##p) { check_faults(#p); } \
 	ZMM_TEST(counters_##p) { check_counters(#p); } \
@@ -951,6 +999,7 @@ static void check_two_storages(const char *name)
 #define PROVIDER_CASES(p) \
 	ZMM_T(lookup_##p), ZMM_T(init_sizes_##p), ZMM_T(alloc_##p), ZMM_T(find_##p), ZMM_T(huge_##p), \
 	ZMM_T(realloc_##p), ZMM_T(realloc_placement_##p), ZMM_T(pool_##p), ZMM_T(pool_zero_##p), ZMM_T(pool_units_##p), \
+	ZMM_T(pool_reserve_##p), \
 	ZMM_T(compact_##p), ZMM_T(faults_##p), ZMM_T(counters_##p), ZMM_T(two_storages_##p),
 
 PROVIDER_TESTS(malloc)
