@@ -262,6 +262,15 @@ static zmm_heap_summary_t S(const zmm_heap_t *h)
 	return s;
 }
 
+/* The end of a test that freed everything: once the cache is flushed, no segment may be left. */
+static void fx_close_empty(fx *f)
+{
+	zmm_heap_flush_cache(f->h);
+	ZMM_CHECK_EQ(S(f->h).segments, 0);
+	fx_close(f);
+}
+
+
 static zmm_heap_counters_t C(const zmm_heap_t *h)
 {
 	zmm_heap_counters_t c;
@@ -1885,9 +1894,31 @@ ZMM_TEST(t_realloc_fast)
 	CHECK_OK(f.h);
 	ZMM_CHECK_EQ(zmm_heap_free(f.h, q), ZMM_FREE_OK);
 	ZMM_CHECK_EQ(zmm_heap_free(f.h, sp), ZMM_FREE_OK);
-	zmm_heap_flush_cache(f.h);
-	ZMM_CHECK_EQ(S(f.h).segments, 0);
-	fx_close(&f);
+	fx_close_empty(&f);
+}
+
+/* Runs fn(storage, mode, n) in a forked child, so that a fatal heap error, a crash or a sanitizer
+ * report stays there, and checks that it exited with 0. what describes the case for the failure
+ * message; the codes say what went wrong (40/41: setup, 42: not reported, 43: wrong kind or state;
+ * 1: a sanitizer stopped it). */
+static void check_in_child(int (*fn)(const char *storage, int mode, size_t n), int mode, size_t n, const char *what)
+{
+	pid_t pid;
+	int status = 0;
+
+	fflush(NULL);
+	pid = fork();
+	ZMM_REQUIRE(pid >= 0);
+	if (pid == 0) {
+		_exit(fn(g_storage, mode, n));
+	}
+	ZMM_REQUIRE(waitpid(pid, &status, 0) == pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "  %s: child %s %d (40/41: setup, 42: not reported, 43: wrong kind or state; 1: a sanitizer stopped it)\n",
+		        what, WIFEXITED(status) ? "exited with" : "killed by signal",
+		        WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	}
+	ZMM_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 /* The rest-tail fast path: a block at the head of its own huge segment grows into the rest tail
@@ -1943,12 +1974,13 @@ ZMM_TEST(t_realloc_grow_rest)
 	fx_close(&f);
 }
 
-static int rest_links_child(const char *storage)
+static int rest_links_child(const char *storage, int mode, size_t n)
 {
 	fx f;
 	char *p;
 	jmp_buf jb;
 
+	(void)mode; (void)n;
 	g_storage = storage;
 	if (fx_open(&f, SEG64, 2, CACHE_DEF, 0) != 0) {
 		return 40;
@@ -1971,24 +2003,10 @@ static int rest_links_child(const char *storage)
 
 ZMM_TEST(t_robust_rest_links)
 {
-	pid_t pid;
-	int status = 0;
-
 	if (HEAP_ANNOTATED) {
 		return; /* realloc moves without touching the tail here */
 	}
-	fflush(NULL);
-	pid = fork();
-	ZMM_REQUIRE(pid >= 0);
-	if (pid == 0) {
-		_exit(rest_links_child(g_storage));
-	}
-	ZMM_REQUIRE(waitpid(pid, &status, 0) == pid);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "  child %s %d (41: setup, 42: not reported, 43: wrong kind)\n",
-		        WIFEXITED(status) ? "exited with" : "killed by signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-	}
-	ZMM_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	check_in_child(rest_links_child, 0, 0, "realloc into a rest tail with zeroed links");
 }
 
 /* A 16-byte overflow of a small block overwrites the next block's header, whose second word repeats
@@ -2069,25 +2087,13 @@ static int tiny_header_child(const char *storage, int mode, size_t word)
 ZMM_TEST(t_robust_tiny_header)
 {
 	static const size_t words[] = { 1, 9, 17, 25 };   /* USED with size 0, 8, 16, 24 */
+	char what[64];
 	size_t w;
 	int mode;
 	for (mode = 0; mode < 2; mode++) {
 		for (w = 0; w < sizeof words / sizeof words[0]; w++) {
-			pid_t pid;
-			int status = 0;
-			fflush(NULL);
-			pid = fork();
-			ZMM_REQUIRE(pid >= 0);
-			if (pid == 0) {
-				_exit(tiny_header_child(g_storage, mode, words[w]));
-			}
-			ZMM_REQUIRE(waitpid(pid, &status, 0) == pid);
-			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-				fprintf(stderr, "  %s of a block with header %zu: child %s %d (41: setup, 42: not reported, 43: cached)\n",
-				        mode ? "realloc" : "free", words[w], WIFEXITED(status) ? "exited with" : "killed by signal",
-				        WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-			}
-			ZMM_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+			snprintf(what, sizeof what, "%s of a block with header %zu", mode ? "realloc" : "free", words[w]);
+			check_in_child(tiny_header_child, mode, words[w], what);
 		}
 	}
 }
@@ -2390,9 +2396,7 @@ ZMM_TEST(t_err_cached_free)
 	still_works(f.h);
 	f.log.jb = NULL;
 	ZMM_CHECK_EQ(zmm_heap_free(f.h, p), ZMM_FREE_OK);
-	zmm_heap_flush_cache(f.h);
-	ZMM_CHECK_EQ(S(f.h).segments, 0);
-	fx_close(&f);
+	fx_close_empty(&f);
 }
 
 ZMM_TEST(t_err_interior_pointer)
@@ -2456,9 +2460,7 @@ ZMM_TEST(t_err_interior_pointer)
 	still_works(f.h);
 	f.log.jb = NULL;
 	ZMM_CHECK_EQ(zmm_heap_free(f.h, p), ZMM_FREE_OK);
-	zmm_heap_flush_cache(f.h);
-	ZMM_CHECK_EQ(S(f.h).segments, 0);
-	fx_close(&f);
+	fx_close_empty(&f);
 }
 
 ZMM_TEST(t_err_realloc_freed)
@@ -2706,9 +2708,7 @@ ZMM_TEST(t_err_canary_overrun)
 		ZMM_CHECK_EQ(zmm_heap_free(f.h, sp), ZMM_FREE_OK);
 		still_works(f.h);
 	}
-	zmm_heap_flush_cache(f.h);
-	ZMM_CHECK_EQ(S(f.h).segments, 0);
-	fx_close(&f);
+	fx_close_empty(&f);
 }
 
 /* zmm_heap.h: damaged_bytes of an OVERFLOW is the number of canary bytes that differ. */
@@ -3220,9 +3220,7 @@ ZMM_TEST(t_reset_peak_usage)
 	ZMM_CHECK_EQ(zmm_heap_free(f.h, c), ZMM_FREE_OK);
 	ZMM_CHECK_EQ(zmm_heap_free(f.h, sp), ZMM_FREE_OK);
 	ZMM_CHECK_EQ(zmm_heap_usage(f.h), 0);
-	zmm_heap_flush_cache(f.h);
-	ZMM_CHECK_EQ(S(f.h).segments, 0);
-	fx_close(&f);
+	fx_close_empty(&f);
 }
 
 ZMM_TEST(t_block_size)
@@ -3503,23 +3501,11 @@ static int neighbour_damage_child(const char *storage, int cache, size_t victim_
 ZMM_TEST(t_robust_next_header_damaged)
 {
 	static const size_t victims[] = { 100, 3000 };
+	char what[64];
 	size_t v;
 	for (v = 0; v < 2; v++) {
-		pid_t pid;
-		int status = 0;
-		fflush(NULL);
-		pid = fork();
-		ZMM_REQUIRE(pid >= 0);
-		if (pid == 0) {
-			_exit(neighbour_damage_child(g_storage, 0, victims[v]));
-		}
-		ZMM_REQUIRE(waitpid(pid, &status, 0) == pid);
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			fprintf(stderr, "  victim of %zu bytes: child %s %d (41: setup, 42: not reported, 43: wrong kind; 1: a sanitizer stopped it)\n",
-			        victims[v], WIFEXITED(status) ? "exited with" : "killed by signal",
-			        WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-		}
-		ZMM_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		snprintf(what, sizeof what, "victim of %zu bytes", victims[v]);
+		check_in_child(neighbour_damage_child, 0, victims[v], what);
 	}
 }
 
@@ -3566,28 +3552,15 @@ static int uaf_child(const char *storage, int mode, size_t n)
 
 ZMM_TEST(t_robust_uaf_links)
 {
-	static const char *const what[] = { "zmm_heap_check", "free of the neighbour", "alloc" };
+	static const char *const how[] = { "zmm_heap_check", "free of the neighbour", "alloc" };
 	static const size_t sizes[] = { 100, 3000 };
+	char what[96];
 	int mode;
 	size_t k;
 	for (k = 0; k < 2; k++) {
 		for (mode = 0; mode < 3; mode++) {
-			pid_t pid;
-			int status = 0;
-			fflush(NULL);
-			pid = fork();
-			ZMM_REQUIRE(pid >= 0);
-			if (pid == 0) {
-				_exit(uaf_child(g_storage, mode, sizes[k]));
-			}
-			ZMM_REQUIRE(waitpid(pid, &status, 0) == pid);
-			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-				fprintf(stderr, "  zeroed links of a free %zu-byte block, %s: child %s %d "
-				        "(42: not reported, 43: wrong kind; 1: a sanitizer stopped it)\n", sizes[k], what[mode],
-				        WIFEXITED(status) ? "exited with" : "killed by signal",
-				        WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-			}
-			ZMM_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+			snprintf(what, sizeof what, "zeroed links of a free %zu-byte block, %s", sizes[k], how[mode]);
+			check_in_child(uaf_child, mode, sizes[k], what);
 		}
 	}
 }
