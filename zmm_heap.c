@@ -111,7 +111,7 @@
 #define BLOCK_OF(p)    ((zmm_block_t *)((char *)(p) - HDR))
 #define BSIZE(b)       ((b)->size & SIZE_MASK)
 #define AT(b, off)     ((zmm_block_t *)((char *)(b) + (off)))
-#define BUCKET_SIZE(i) ((size_t)MIN_BLOCK + (size_t)(i) * ZMM_HEAP_ALIGNMENT)
+#define BUCKET_SIZE(i) ZMM_HEAP_BUCKET_BLOCK(i)
 #define BUCKET_OF(sz)  ((unsigned)((sz) / ZMM_HEAP_ALIGNMENT - MIN_BLOCK / ZMM_HEAP_ALIGNMENT))
 
 /*** Valgrind and ASan visibility ***/
@@ -1501,24 +1501,18 @@ ZMM_NOASAN static size_t payload_bytes(const zmm_heap_t *heap, const zmm_block_t
 static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size);
 
 /* The realloc fast path, for a ptr inside seg that belongs to heap in fast mode and a small new
- * size: a live small block (the checks of block_is_live) whose new size falls in its own bucket is
- * returned as it is; one that grows into a bucket whose cache holds a block is swapped with that
- * block (PHP 5's cache swap). Returns NULL for everything else, which realloc_impl does (and
- * reports) with the full checks. Same results and counters as realloc_impl, without its preamble. */
+ * size: a live small block (zmm_heap_small_live_bucket: the checks of block_is_live) whose new size
+ * falls in its own bucket is returned as it is; one that grows into a bucket whose cache holds a
+ * block is swapped with that block (PHP 5's cache swap). Returns NULL for everything else, which
+ * realloc_impl does (and reports) with the full checks. Same results and counters as realloc_impl,
+ * without its preamble. */
 ZMM_NOASAN static inline void *realloc_fast(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size)
 {
-	size_t off = (size_t)((char *)ptr - (char *)seg), w, oidx;
+	size_t oidx = zmm_heap_small_live_bucket(seg, ptr), bs;
 	unsigned nidx;
-	zmm_block_t *b, *nb;
+	zmm_block_t *nb;
 
-	if ((off & (ZMM_HEAP_ALIGNMENT - 1)) != 0 || !((seg->starts[off >> 9] >> ((off >> 3) & 63)) & 1)) {
-		return NULL;
-	}
-	b = BLOCK_OF(ptr);
-	w = b->size - 1;                         /* USED, not cached: w is the block size */
-	oidx = ((w >> 3) | (w << (8 * sizeof(size_t) - 3))) - MIN_BLOCK / ZMM_HEAP_ALIGNMENT;
-	/* and the rest of block_is_live: inside the segment, the next block's prev tag matches */
-	if (oidx >= ZMM_HEAP_NUM_BUCKETS || off + w > seg->size || AT(b, w)->prev != b->size) {
+	if (oidx >= ZMM_HEAP_NUM_BUCKETS) {
 		return NULL;
 	}
 	nidx = zmm_heap_bucket_of_request[(size + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT];
@@ -1530,9 +1524,10 @@ ZMM_NOASAN static inline void *realloc_fast(zmm_heap_t *heap, zmm_segment_t *seg
 		return NULL;
 	}
 	heap->counters.reallocs++;
+	bs = BUCKET_SIZE(oidx);
 	nb = cache_pop(heap, nidx);
-	memcpy(PAYLOAD(nb), ptr, w - HDR);
-	cache_push(heap, b, w);
+	memcpy(PAYLOAD(nb), ptr, bs - HDR);
+	cache_push(heap, BLOCK_OF(ptr), bs);
 	return PAYLOAD(nb);
 }
 

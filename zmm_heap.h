@@ -218,37 +218,53 @@ ZMM_HEAP_INLINE_NOASAN static inline void *zmm_heap_cache_pop(zmm_heap_t *heap, 
 	return NULL;
 }
 
-/* The cache push of zmm_heap_free, for a ptr inside seg (zmm_storage_find): returns 1 when ptr was
- * the payload of a live small block and went onto its owner's cache; 0 for everything else (large,
- * invalid, cache full, general mode), which zmm_heap_free_at handles with the same seg. Reads no
- * block header unless the pointer is a payload start. */
-ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_cache_push(zmm_segment_t *seg, void *ptr)
+/* The bucket of the live small block whose payload is ptr (inside seg, found through the registry),
+ * or ZMM_HEAP_NUM_BUCKETS or more when ptr is not one: not 8-aligned, not a payload start (start
+ * bitmap: one bit per 8 bytes, set at payload starts), not USED, cached, not small, reaching past the
+ * segment, or its size word differs from the next block's prev tag (an overflow into the next header,
+ * or a damaged size word). Reads no block header unless ptr is a payload start. The free and realloc
+ * fast paths share it; what it refuses goes to paths that check again and report. */
+ZMM_HEAP_INLINE_NOASAN static inline size_t zmm_heap_small_live_bucket(const zmm_segment_t *seg, const void *ptr)
 {
-	zmm_heap_fast_t *f;
-	zmm_heap_cached_t *c;
-	size_t off, w, r;
+	size_t off = (size_t)((const char *)ptr - (const char *)seg), w, r;
 
-	off = (size_t)((char *)ptr - (char *)seg);
-	f = (zmm_heap_fast_t *)seg->owner;
-	/* room in the owner's cache (push_limit is 0 in general mode), 8-aligned, and the start of a
-	 * block's payload (start bitmap: one bit per 8 bytes, set at payload starts) */
-	if (f->cached >= f->push_limit || (off & (ZMM_HEAP_ALIGNMENT - 1)) != 0
-	    || !((seg->starts[off >> 9] >> ((off >> 3) & 63)) & 1)) {
-		return 0;
+	if ((off & (ZMM_HEAP_ALIGNMENT - 1)) != 0 || !((seg->starts[off >> 9] >> ((off >> 3) & 63)) & 1)) {
+		return ZMM_HEAP_NUM_BUCKETS;
 	}
 	/* USED, not cached, small: w = size - 1 is a multiple of 8 in the small range, so rotating it
-	 * right by 3 gives w / 8 (bucket + MIN_BLOCK / 8), and any stray low bit a huge number */
-	c = (zmm_heap_cached_t *)(void *)((char *)ptr - ZMM_HEAP_HDR_SIZE);
-	w = c->size - 1;
+	 * right by 3 gives w / 8 (bucket + MIN_BLOCK / 8), and any stray low bit a huge number; a size
+	 * below the smallest block wraps around too */
+	w = *(const size_t *)(const void *)((const char *)ptr - ZMM_HEAP_HDR_SIZE) - 1;
 	r = ((w >> 3) | (w << (8 * sizeof(size_t) - 3))) - ZMM_HEAP_MIN_BLOCK / ZMM_HEAP_ALIGNMENT;
-	if (r >= ZMM_HEAP_NUM_BUCKETS) {         /* also a damaged header below the smallest block */
+	if (r >= ZMM_HEAP_NUM_BUCKETS
+	    || off + w > seg->size || *(const size_t *)(const void *)((const char *)ptr + w - sizeof(size_t)) != w + 1) {
+		return ZMM_HEAP_NUM_BUCKETS;
+	}
+	return r;
+}
+
+/* The block size of small bucket r. */
+#define ZMM_HEAP_BUCKET_BLOCK(r) ((size_t)(r) * ZMM_HEAP_ALIGNMENT + ZMM_HEAP_MIN_BLOCK)
+
+/* The cache push of zmm_heap_free, for a ptr inside seg (zmm_storage_find): returns 1 when ptr was
+ * the payload of a live small block and went onto its owner's cache; 0 for everything else (large,
+ * invalid, cache full, general mode), which zmm_heap_free_at handles with the same seg. */
+ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_cache_push(zmm_segment_t *seg, void *ptr)
+{
+	zmm_heap_fast_t *f = (zmm_heap_fast_t *)seg->owner;
+	zmm_heap_cached_t *c;
+	size_t r, w;
+
+	/* room in the owner's cache (push_limit is 0 in general mode) */
+	if (f->cached >= f->push_limit) {
 		return 0;
 	}
-	/* the block ends inside the segment and the next block's prev tag repeats its size word: an
-	 * overflow into the next header, or a damaged size word, is reported by zmm_heap_free_at */
-	if (off + w > seg->size || *(const size_t *)(const void *)((const char *)ptr + w - sizeof(size_t)) != w + 1) {
+	r = zmm_heap_small_live_bucket(seg, ptr);
+	if (r >= ZMM_HEAP_NUM_BUCKETS) {
 		return 0;
 	}
+	w = ZMM_HEAP_BUCKET_BLOCK(r);
+	c = (zmm_heap_cached_t *)(void *)((char *)ptr - ZMM_HEAP_HDR_SIZE);
 	c->size = w | 5;
 	c->next = f->cache[r];
 	f->cache[r] = c;
