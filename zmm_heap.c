@@ -155,7 +155,7 @@
 /* Valgrind counts DISABLE/ENABLE per thread. A hook may longjmp out of the heap (PHP's bailout on a
  * memory_limit error), which would skip the ANN_LEAVEs on the way out and leave error reporting off
  * for the rest of the run. So the heap counts its open windows per thread too, and every hook call
- * closes them all first (ANN_HOOK_BEGIN) and reopens them when the hook returns (ANN_HOOK_END). */
+ * closes them all first (ann_hook_begin) and reopens them when the hook returns (ann_hook_end). */
 static __thread unsigned ann_depth;           /* ANN_ENTERs of this thread not yet left */
 # define ANN_ENTER(h)  do { if (ZMM_UNLIKELY((h)->annotate & ANN_VALGRIND)) { VALGRIND_DISABLE_ERROR_REPORTING; ann_depth++; } } while (0)
 # define ANN_LEAVE(h)  do { if (ZMM_UNLIKELY((h)->annotate & ANN_VALGRIND)) { VALGRIND_ENABLE_ERROR_REPORTING; ann_depth--; } } while (0)
@@ -884,12 +884,20 @@ ZMM_NOASAN static zmm_block_t *segment_format(zmm_heap_t *heap, zmm_segment_t *s
 	return b;
 }
 
-/* The limit hook, called outside the annotation windows (it may longjmp). */
+/* The limit hook (the caller checks that there is one) and the oom hook (if any), called outside
+ * the annotation windows: either may longjmp. */
 ZMM_NOASAN static zmm_heap_limit_action_t limit_hook(zmm_heap_t *heap, size_t request, size_t size)
 {
 	zmm_heap_limit_action_t a;
 	HOOK_CALL_RET(a, heap->hooks.limit(heap->hooks.ctx, heap, request, size));
 	return a;
+}
+
+ZMM_NOASAN static void oom_hook(zmm_heap_t *heap, size_t request, size_t needed)
+{
+	if (heap->hooks.oom) {
+		HOOK_CALL(heap->hooks.oom(heap->hooks.ctx, heap, request, needed));
+	}
 }
 
 /* Takes a new segment of size bytes. Returns NULL after the limit or oom hook said so. */
@@ -924,9 +932,7 @@ ZMM_NOASAN static zmm_segment_t *segment_new(zmm_heap_t *heap, size_t size, size
 			*retry = 1;
 			return NULL;
 		}
-		if (heap->hooks.oom) {
-			HOOK_CALL(heap->hooks.oom(heap->hooks.ctx, heap, request, size));
-		}
+		oom_hook(heap, request, size);
 		return NULL;
 	}
 	heap->counters.segments_allocated++;
@@ -1064,9 +1070,7 @@ ZMM_NOASAN ZMM_NOINLINE static void *alloc_slow(zmm_heap_t *heap, size_t size, s
 
 	if (ZMM_UNLIKELY(true_size == 0)) {
 		heap->alloc_failures++;
-		if (heap->hooks.oom) {
-			HOOK_CALL(heap->hooks.oom(heap->hooks.ctx, heap, size, (size_t)-1));
-		}
+		oom_hook(heap, size, (size_t)-1);
 		return NULL;
 	}
 again:
@@ -1097,9 +1101,7 @@ again:
 		size_t segsize = (true_size + SEG_HDR + HDR + heap->segment_size - 1) & ~(heap->segment_size - 1);
 		if (segsize < true_size) {                  /* overflow */
 			heap->alloc_failures++;
-			if (heap->hooks.oom) {
-				HOOK_CALL(heap->hooks.oom(heap->hooks.ctx, heap, size, (size_t)-1));
-			}
+			oom_hook(heap, size, (size_t)-1);
 			return NULL;
 		}
 		seg = segment_new(heap, segsize, size, &retry);
@@ -1418,7 +1420,7 @@ ZMM_NOASAN static zmm_block_t *segment_resize(zmm_heap_t *heap, zmm_segment_t *s
 	/* overflow, or more than the registry's address range: no storage could give it, so say so
 	 * before growing the start bitmap to match */
 	if (new_seg < true_size || (new_seg >> (ZMM_REGISTRY_ADDRESS_BITS - 1)) != 0) {
-		if (heap->hooks.oom) HOOK_CALL(heap->hooks.oom(heap->hooks.ctx, heap, request, (size_t)-1));
+		oom_hook(heap, request, (size_t)-1);
 		return NULL;
 	}
 	if (new_seg > old_seg && (heap->real_size + (new_seg - old_seg) > heap->limit)) {
@@ -1437,7 +1439,7 @@ ZMM_NOASAN static zmm_block_t *segment_resize(zmm_heap_t *heap, zmm_segment_t *s
 	if (nlen > seg->starts_len) {
 		uint64_t *ns = (uint64_t *)realloc(seg->starts, nlen);
 		if (ns == NULL) {
-			if (heap->hooks.oom) HOOK_CALL(heap->hooks.oom(heap->hooks.ctx, heap, request, new_seg));
+			oom_hook(heap, request, new_seg);
 			return NULL;
 		}
 		seg->starts = ns;
@@ -1451,7 +1453,7 @@ ZMM_NOASAN static zmm_block_t *segment_resize(zmm_heap_t *heap, zmm_segment_t *s
 		if (next_free) {
 			if (next_rest) rest_link(heap, (zmm_free_block_t *)next); else free_link(heap, (zmm_free_block_t *)next);
 		}
-		if (heap->hooks.oom) HOOK_CALL(heap->hooks.oom(heap->hooks.ctx, heap, request, new_seg));
+		oom_hook(heap, request, new_seg);
 		return NULL;
 	}
 	if (moved != seg) {
@@ -1668,7 +1670,7 @@ ZMM_NOASAN static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size)
 	orig = BSIZE(b);
 	true_size = true_size_of(heap, size);
 	if (ZMM_UNLIKELY(true_size == 0)) {
-		if (heap->hooks.oom) HOOK_CALL(heap->hooks.oom(heap->hooks.ctx, heap, size, (size_t)-1));
+		oom_hook(heap, size, (size_t)-1);
 		return NULL;
 	}
 	next = AT(b, orig);
