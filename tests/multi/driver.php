@@ -32,6 +32,8 @@
  *              max - base <= floor(5% of base) and max - min <= the same (exactly flat below 20)
  *   check      zmm_check_heap()['ok'] on every sample
  *   requests   counters.requests grows by exactly one per request
+ * and, once per zmm storage (needs strace):
+ *   kept segments  php-cgi -T 1 and -T 11 of bench/workloads/small.php make the same number of mmap calls
  * Output ends with "multi: N passed, N failed"; exit status 1 if anything failed.
  */
 declare(strict_types=1);
@@ -785,6 +787,28 @@ $reference = [];
 $summaries = [];
 foreach ($runs as $run) {
 	$summaries[] = ['run' => $run, 'res' => $results[$run['name']]] + analyze($run, $results[$run['name']], $N, $reference, $cfg);
+}
+
+/* Kept segments: a small request after the first maps nothing. mmap calls of php-cgi -T 1 and -T 11
+ * of bench/workloads/small.php under strace must be equal for every zmm storage (munmap is not
+ * compared: trimming an aligned mapping takes one or two calls depending on where the kernel put
+ * it). Without the segments reserved for the second epoch heap, request 2 maps one. */
+if (!$cfg['native_only'] && $cfg['only'] !== 'server' && trim((string)shell_exec('command -v strace')) !== '') {
+	$small = dirname(__DIR__, 2) . '/bench/workloads/small.php';
+	foreach ($cfg['storages'] as $st) {
+		$mmaps = [];
+		foreach ([1, 11] as $t) {
+			$log = "$work/strace-$st-$t.txt";
+			$cmd = sprintf('strace -f -c -e trace=mmap -o %s %s -n -d extension=%s -d zmm.storage=%s -q -T %d %s >/dev/null 2>&1',
+				escapeshellarg($log), escapeshellarg($cfg['cgi']), escapeshellarg($cfg['ext']), escapeshellarg($st), $t,
+				escapeshellarg($small));
+			exec($cmd, $o, $rc);
+			$mmaps[$t] = $rc === 0 && preg_match('/^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?mmap\s*$/m',
+				(string)@file_get_contents($log), $m) ? (int)$m[1] : -1;
+		}
+		check($mmaps[1] >= 0 && $mmaps[1] === $mmaps[11], "cgi/zmm-$st kept segments",
+			sprintf('mmap calls of php-cgi -T 1 / -T 11 of small.php: %d / %d (requests 2-11 map nothing)', $mmaps[1], $mmaps[11]));
+	}
 }
 
 /* Side by side: RSS (KiB) after warm-up over all phases, and the worst phase's growth. */
