@@ -33,12 +33,18 @@
  * A request of n bytes needs a block of true(n) = max(32, align8(n + 16)) bytes (plus 24 with
  * protection: a canary after the payload and a trailer with the requested size and a header cookie).
  * Blocks below 544 bytes are small: 64 buckets of 8-byte steps, index true/8 - 4, so requests of at
- * most 520 bytes are small. Larger blocks are large; a block that does not fit a standard segment
- * (true > S - 64) is huge and gets a segment of its own, rounded up to a multiple of S.
+ * most 520 bytes are small. With the size_classes option (on by default) requests of 521..3072
+ * bytes are medium: they are rounded up to ten classes (payloads 640, 768, 896, 1024, 1280, 1536,
+ * 1792, 2048, 2560, 3072, Zend MM 7's largest bins), so that their freed blocks can be cached and
+ * reused like small ones instead of paying the trie, split and merge (PHP 5 had no such classes).
+ * Larger blocks are large; a block that does not fit a standard segment (true > S - 64) is huge and
+ * gets a segment of its own, rounded up to a multiple of S.
  *
  * Free structures
  * ---------------
- *  cache[i]            per-bucket LIFO of freed small blocks that stay USED (capped: 64 MiB default, PHP 5 had 256 KiB)
+ *  cache[i]            per-bucket LIFO of freed small blocks that stay USED (capped: 64 MiB default, PHP 5 had 256 KiB),
+ *                      then one per medium class (i >= 64); the medium lists are flushed before the
+ *                      heap takes a new standard segment, since pinned medium blocks split free space
  *  small_heads[i]      per-bucket FIFO circular lists of free small blocks, with free_bitmap
  *  large_roots[i]      per-high-bit bitwise tries of free large blocks (same sizes hang in a circular
  *                      list off the tree node), with large_bitmap; best-fit search
@@ -46,19 +52,20 @@
  *                      so the huge segment empties and goes back to storage when its block is freed;
  *                      searched only when close to the limit
  *
- * Alloc path: small -> cache pop (hit) -> smallest non-empty small bucket >= request (bitmap, lowest
- * set bit) -> large trie best fit -> rest list (only near the limit) -> new segment (limit hook first,
- * oom hook on storage failure). The block found is split; the tail goes to the free structures (to the
- * rest list for a new huge segment). A small miss takes up to 32 blocks of its size at once (refill:
+ * Alloc path: small or medium -> cache pop (hit) -> smallest non-empty small bucket >= request (bitmap,
+ * lowest set bit) -> large trie best fit -> rest list (only near the limit) -> flush the medium lists
+ * and search again, if they held blocks -> new segment (limit hook first, oom hook on storage failure).
+ * The block found is split; the tail goes to the free structures (to the rest list for a new huge
+ * segment). A small or medium miss takes up to 32 blocks of its size at once (refill:
  * one handed out, the others cached). The cache pop and push are inlined into the caller from
  * zmm_heap.h (zmm_heap_cache_pop/_push, reading zmm_heap_fast_t, the first member of the heap).
  * Free path: validate (segment registry, start bitmap, the size word against the next block's prev
  * tag, so an overflow into the next header is reported at the free of the block that overflowed)
- * -> small and cache not full: push on the cache -> otherwise merge with a free next and a free
+ * -> small or medium and cache not full: push on the cache -> otherwise merge with a free next and a free
  * previous block; an empty segment goes back to storage at once; else the block joins a small list
  * or a trie.
- * Realloc path: the glue's registry lookup is passed in (zmm_heap_realloc_at); a small block whose new
- * size stays in its bucket is kept, one that grows into a bucket with a cached block swaps with it
+ * Realloc path: the glue's registry lookup is passed in (zmm_heap_realloc_at); a small or medium block
+ * whose new size stays in its list is kept, one that grows into a list with a cached block swaps with it
  * (PHP 5), a block at the head of its huge segment grows into the rest tail behind it by moving the
  * tail's header; everything else: shrink in place, grow into a free next block, grow the huge segment
  * through storage (mremap), or move.
@@ -113,6 +120,10 @@
 #define AT(b, off)     ((zmm_block_t *)((char *)(b) + (off)))
 #define BUCKET_SIZE(i) ZMM_HEAP_BUCKET_BLOCK(i)
 #define BUCKET_OF(sz)  ((unsigned)((sz) / ZMM_HEAP_ALIGNMENT - MIN_BLOCK / ZMM_HEAP_ALIGNMENT))
+/* Cache lists: the small buckets, then the medium classes. */
+#define CACHE_LISTS    ZMM_HEAP_CACHE_LISTS
+/* Largest block of a medium class. */
+#define MAX_CLASS_BLOCK ZMM_HEAP_MAX_CLASS_BLOCK
 
 /*** Valgrind and ASan visibility ***/
 
@@ -223,7 +234,7 @@ struct zmm_heap {
 	zmm_free_block_t  rest_head;              /* fake head of the rest list (FIFO) */
 	size_t            rest_count;             /* blocks in the rest list */
 	size_t            rest_bytes;             /* bytes in the rest list */
-	uint64_t          cache_misses[NUM_BUCKETS]; /* per-bucket cache misses */
+	uint64_t          cache_misses[CACHE_LISTS]; /* per-list cache misses */
 	uint64_t          large_allocs;           /* allocations that were not small */
 	uint64_t          alloc_failures;         /* allocations that returned NULL (not counted as allocs) */
 	zmm_heap_counters_t counters;             /* other counters (allocs, cache_* derived) */
@@ -312,12 +323,65 @@ ZMM_NOASAN static unsigned ann_detect(void)
 	return a;
 }
 
-/* Small bucket of a request (protection off), indexed by (size + 7) / 8: max(k, 2) - 2. */
-const unsigned char zmm_heap_bucket_of_request[(ZMM_HEAP_MAX_SMALL_REQUEST + 7) / 8 + 1] = {
+/* Cache list of a request (protection off), indexed by (size + 7) / 8: the small bucket max(k, 2) - 2
+ * up to 520 bytes, then NUM_BUCKETS + the medium class (used only with size classes on). */
+const unsigned char zmm_heap_list_of_request[(ZMM_HEAP_MAX_CLASS_REQUEST + 7) / 8 + 1] = {
 	 0,  0,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
 	20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41,
-	42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63
+	42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63,
+	64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 65, 65, 65, 65, 65, 65, 65,
+	65, 65, 65, 65, 65, 65, 65, 65, 65, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+	66, 66, 66, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 68, 68, 68,
+	68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68,
+	68, 68, 68, 68, 68, 68, 68, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69,
+	69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 70, 70, 70, 70, 70,
+	70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70,
+	70, 70, 70, 70, 70, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71,
+	71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 72, 72, 72, 72, 72, 72, 72,
+	72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72,
+	72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72,
+	72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 73, 73, 73, 73, 73, 73, 73, 73, 73,
+	73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73,
+	73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73,
+	73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73
 };
+
+/* Cache list of a block size (zmm_heap.h), indexed by size / 8 - 4: buckets, then class blocks. */
+const unsigned char zmm_heap_list_of_block[ZMM_HEAP_BLOCK_LIST_LEN] = {
+	  0,   1,   2,   3,   4,   5,   6,   7,   8,   9,  10,  11,  12,  13,  14,  15,  16,  17,  18,  19,
+	 20,  21,  22,  23,  24,  25,  26,  27,  28,  29,  30,  31,  32,  33,  34,  35,  36,  37,  38,  39,
+	 40,  41,  42,  43,  44,  45,  46,  47,  48,  49,  50,  51,  52,  53,  54,  55,  56,  57,  58,  59,
+	 60,  61,  62,  63, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  64, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  65, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  66, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255,  67, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  68, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  69, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255,  70, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  71, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  72, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255,  73
+};
+
+/* Payload bytes of each medium class (a block of class c is class_payload[c] + HDR bytes). */
+static const size_t class_payload[ZMM_HEAP_NUM_CLASSES] = {
+	640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072
+};
+
+/* Block size of cache list idx: a small bucket's, or a medium class's. */
+#define LIST_BLOCK(idx) ((idx) < NUM_BUCKETS ? BUCKET_SIZE(idx) : class_payload[(idx) - NUM_BUCKETS] + HDR)
+
+size_t zmm_heap_class_block(unsigned c)
+{
+	return c < ZMM_HEAP_NUM_CLASSES ? class_payload[c] + HDR : 0;
+}
 
 /*** Bit helpers ***/
 
@@ -949,7 +1013,24 @@ ZMM_NOASAN static inline size_t true_size_of(const zmm_heap_t *heap, size_t size
 		return 0;                              /* overflow */
 	}
 	t &= ~(size_t)(ZMM_HEAP_ALIGNMENT - 1);
-	return t < MIN_BLOCK ? MIN_BLOCK : t;
+	if (t > MAX_CLASS_BLOCK || t < MAX_SMALL || !heap->options.size_classes) {
+		return t < MIN_BLOCK ? MIN_BLOCK : t;
+	}
+	/* a medium request: its class's block */
+	return LIST_BLOCK(zmm_heap_list_of_request[(t - HDR) / ZMM_HEAP_ALIGNMENT]);
+}
+
+/* The cache list that keeps a freed block of bs bytes (a valid block size), or -1: not small, and
+ * not a medium class's size (or size classes off). */
+ZMM_NOASAN static inline int list_of_block(const zmm_heap_t *heap, size_t bs)
+{
+	if (bs <= MAX_CLASS_BLOCK) {
+		unsigned idx = zmm_heap_list_of_block[BUCKET_OF(bs)];
+		if (idx < heap->fast.lists) {
+			return (int)idx;
+		}
+	}
+	return -1;
 }
 
 /* Marks b (a FREE block already unlinked, of bs bytes) USED with true_size bytes; the tail, if big
@@ -978,6 +1059,8 @@ ZMM_NOASAN static void block_take(zmm_heap_t *heap, zmm_segment_t *seg, zmm_bloc
 	}
 }
 
+ZMM_NOASAN static int medium_flush(zmm_heap_t *heap);
+
 ZMM_NOASAN static inline void *block_hand_out(zmm_heap_t *heap, zmm_block_t *b, size_t size)
 {
 	if (ZMM_UNLIKELY(heap->slow)) {
@@ -991,23 +1074,23 @@ ZMM_NOASAN static inline void *block_hand_out(zmm_heap_t *heap, zmm_block_t *b, 
 	return PAYLOAD(b);
 }
 
-/* Takes the newest block off bucket idx's cache (which must not be empty); it is USED again. */
+/* Takes the newest block off cache list idx (which must not be empty); it is USED again. */
 ZMM_NOASAN static inline zmm_block_t *cache_pop(zmm_heap_t *heap, unsigned idx)
 {
 	zmm_heap_cached_t *c = heap->fast.cache[idx];
 
 	heap->fast.cache[idx] = c->next;
 	c->size &= ~F_FLAG;
-	heap->fast.cached -= BUCKET_SIZE(idx);
+	heap->fast.cached -= LIST_BLOCK(idx);
 	heap->fast.cache_hits[idx]++;
 	return (zmm_block_t *)(void *)c;
 }
 
-/* Puts the USED small block b (bs bytes) on its bucket's cache; the caller counts it. */
+/* Puts the USED block b (bs bytes, list_of_block(bs) >= 0) on its list's cache; the caller counts it. */
 ZMM_NOASAN static inline void cache_link(zmm_heap_t *heap, zmm_block_t *b, size_t bs)
 {
 	zmm_heap_cached_t *c = (zmm_heap_cached_t *)(void *)b;
-	unsigned idx = BUCKET_OF(bs);
+	unsigned idx = (unsigned)list_of_block(heap, bs);
 
 	c->size |= F_FLAG;
 	c->next = heap->fast.cache[idx];
@@ -1022,7 +1105,7 @@ ZMM_NOASAN static inline void cache_push(zmm_heap_t *heap, zmm_block_t *b, size_
 	heap->fast.cache_pushes++;
 }
 
-/* A small miss carves up to REFILL_MAX blocks (REFILL_BYTES at most) of its size from the free block
+/* A small or medium miss carves up to REFILL_MAX blocks (REFILL_BYTES at most) of its size from the free block
  * it found, hands out the first and puts the others on the cache, so a growing heap pays one free
  * list search, unlink and split per batch instead of per block (what a bin page does in Zend MM 7+).
  * Not in general mode, where every block handed out must be announced to the tools one by one. */
@@ -1030,12 +1113,13 @@ ZMM_NOASAN static inline void cache_push(zmm_heap_t *heap, zmm_block_t *b, size_
 #define REFILL_BYTES   4096
 
 /* Takes the free block b (bs bytes, unlinked) for a request of true_size bytes: block_take, plus
- * the refill for a small one. */
+ * the refill for a small or medium one. */
 ZMM_NOASAN static void block_take_refill(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b, size_t bs, size_t true_size)
 {
 	size_t n = 1, room, i;
 
-	if (true_size < MAX_SMALL && heap->options.refill && !heap->slow && heap->fast.cached < heap->fast.cache_limit) {
+	if (heap->options.refill && !heap->slow && heap->fast.cached < heap->fast.cache_limit
+	    && list_of_block(heap, true_size) >= 0) {
 		n = REFILL_BYTES / true_size;
 		n = n > REFILL_MAX ? REFILL_MAX : n;
 		n = n > bs / true_size ? bs / true_size : n;
@@ -1096,6 +1180,14 @@ again:
 		}
 	}
 
+	/* a new standard segment: first the medium classes give their cached blocks back, which may merge
+	 * into room (unlike small blocks, they pin enough of a segment to split the free space that large
+	 * requests need: without this, bench/workloads/page.php's 32 KiB buffers found no room and its
+	 * requests took 42 segments each instead of 7) */
+	if (true_size <= usable && medium_flush(heap)) {
+		goto again;
+	}
+
 	/* a new segment */
 	if (true_size > usable) {
 		size_t segsize = (true_size + SEG_HDR + HDR + heap->segment_size - 1) & ~(heap->segment_size - 1);
@@ -1152,14 +1244,14 @@ ZMM_NOASAN ZMM_NOINLINE static void *alloc_general(zmm_heap_t *heap, size_t size
 	void *p;
 
 	ANN_ENTER(heap);
-	if (req <= ZMM_HEAP_MAX_SMALL_REQUEST && req >= size) {
-		size_t k = (req + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT;
-		unsigned idx = (unsigned)(k > 2 ? k - 2 : 0);
+	if (req >= size && (req <= ZMM_HEAP_MAX_SMALL_REQUEST
+	                    || (req <= ZMM_HEAP_MAX_CLASS_REQUEST && heap->options.size_classes))) {
+		unsigned idx = zmm_heap_list_of_request[(req + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT];
 		if (heap->fast.cache[idx] != NULL) {
 			p = block_hand_out(heap, cache_pop(heap, idx), size);
 		} else {
 			heap->cache_misses[idx]++;
-			p = alloc_slow(heap, size, BUCKET_SIZE(idx));
+			p = alloc_slow(heap, size, LIST_BLOCK(idx));
 		}
 	} else {
 		heap->large_allocs++;
@@ -1177,10 +1269,10 @@ ZMM_NOASAN void *zmm_heap_alloc(zmm_heap_t *heap, size_t size)
 		return p;
 	}
 	if (ZMM_LIKELY(size < heap->fast.fast_limit)) {
-		/* small, no protection, no annotation, cache empty */
-		unsigned idx = zmm_heap_bucket_of_request[(size + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT];
+		/* small or medium, no protection, no annotation, cache empty */
+		unsigned idx = zmm_heap_list_of_request[(size + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT];
 		heap->cache_misses[idx]++;
-		return alloc_slow(heap, size, BUCKET_SIZE(idx));
+		return alloc_slow(heap, size, LIST_BLOCK(idx));
 	}
 	return alloc_general(heap, size);
 }
@@ -1346,7 +1438,7 @@ ZMM_NOASAN ZMM_NOINLINE static int free_general(zmm_heap_t *owner, zmm_segment_t
 		memset(PAYLOAD(b), 0x5A, req == (size_t)-1 ? 0 : req);
 	}
 	ann_takeback(owner, PAYLOAD(b), bs - HDR);
-	if (bs < MAX_SMALL && owner->fast.cached < owner->fast.cache_limit) {
+	if (owner->fast.cached < owner->fast.cache_limit && list_of_block(owner, bs) >= 0) {
 		cache_push(owner, b, bs);
 	} else {
 		owner->counters.frees++;
@@ -1372,8 +1464,8 @@ ZMM_NOASAN int zmm_heap_free_at(zmm_segment_t *seg, void *ptr)
 	if (ZMM_UNLIKELY(!start_test(seg, b) || (b->size & (T_MASK | F_FLAG)) != T_USED)) {
 		return free_general(owner, seg, ptr, 1);
 	}
-	/* small and live (a damaged size word or next tag goes to free_release, which reports it) */
-	if (BSIZE(b) < MAX_SMALL && owner->fast.cached < owner->fast.cache_limit && block_is_live(seg, b)) {
+	/* small or medium, and live (a damaged size word or next tag goes to free_release, which reports it) */
+	if (owner->fast.cached < owner->fast.cache_limit && block_is_live(seg, b) && list_of_block(owner, BSIZE(b)) >= 0) {
 		cache_push(owner, b, BSIZE(b));
 		return ZMM_FREE_OK;
 	}
@@ -1502,22 +1594,22 @@ ZMM_NOASAN static size_t payload_bytes(const zmm_heap_t *heap, const zmm_block_t
 
 static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size);
 
-/* The realloc fast path, for a ptr inside seg that belongs to heap in fast mode and a small new
- * size: a live small block (zmm_heap_small_live_bucket: the checks of block_is_live) whose new size
- * falls in its own bucket is returned as it is; one that grows into a bucket whose cache holds a
- * block is swapped with that block (PHP 5's cache swap). Returns NULL for everything else, which
- * realloc_impl does (and reports) with the full checks. Same results and counters as realloc_impl,
- * without its preamble. */
+/* The realloc fast path, for a ptr inside seg that belongs to heap in fast mode and a new size in
+ * the small (or medium) range: a live block of a bucket's or class's size (zmm_heap_live_list: the
+ * checks of block_is_live) whose new size falls in its own list is returned as it is; one that grows
+ * into a list whose cache holds a block is swapped with that block (PHP 5's cache swap). Returns
+ * NULL for everything else, which realloc_impl does (and reports) with the full checks. Same results
+ * and counters as realloc_impl, without its preamble. */
 ZMM_NOASAN static inline void *realloc_fast(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size)
 {
-	size_t oidx = zmm_heap_small_live_bucket(seg, ptr), bs;
+	size_t bs, oidx;
 	unsigned nidx;
 	zmm_block_t *nb;
 
-	if (oidx >= ZMM_HEAP_NUM_BUCKETS) {
+	if (!zmm_heap_live_list(seg, ptr, &heap->fast.lists, &oidx, &bs)) {
 		return NULL;
 	}
-	nidx = zmm_heap_bucket_of_request[(size + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT];
+	nidx = zmm_heap_list_of_request[(size + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT];
 	if (nidx == oidx) {
 		heap->counters.reallocs++;
 		return ptr;
@@ -1526,7 +1618,7 @@ ZMM_NOASAN static inline void *realloc_fast(zmm_heap_t *heap, zmm_segment_t *seg
 		return NULL;
 	}
 	heap->counters.reallocs++;
-	bs = BUCKET_SIZE(oidx);
+	bs -= T_USED;
 	nb = cache_pop(heap, nidx);
 	memcpy(PAYLOAD(nb), ptr, bs - HDR);
 	cache_push(heap, BLOCK_OF(ptr), bs);
@@ -1705,9 +1797,10 @@ ZMM_NOASAN static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size)
 		return block_hand_out(heap, b, size);
 	}
 
-	/* grow, small target: swap with a cached block (PHP 5's cache swap) */
-	if (true_size < MAX_SMALL && orig < MAX_SMALL && heap->fast.cache[BUCKET_OF(true_size)]) {
-		unsigned idx = BUCKET_OF(true_size);
+	/* grow, small or medium target: swap with a cached block (PHP 5's cache swap) */
+	if (list_of_block(heap, true_size) >= 0 && list_of_block(heap, orig) >= 0
+	    && heap->fast.cache[list_of_block(heap, true_size)]) {
+		unsigned idx = (unsigned)list_of_block(heap, true_size);
 		size_t keep = payload_bytes(heap, b);
 		zmm_block_t *nb = cache_pop(heap, idx);
 		memcpy(PAYLOAD(nb), ptr, keep);
@@ -1785,13 +1878,12 @@ ZMM_NOASAN size_t zmm_heap_block_size(zmm_heap_t *heap, const void *ptr)
 
 /*** Cache flush, gc, reset ***/
 
-ZMM_NOASAN size_t zmm_heap_flush_cache(zmm_heap_t *heap)
+/* Turns the cached blocks of lists [from, to) into free blocks. */
+ZMM_NOASAN static void flush_lists(zmm_heap_t *heap, unsigned from, unsigned to)
 {
-	size_t flushed = heap->fast.cached;
 	unsigned i;
 
-	ANN_ENTER(heap);
-	for (i = 0; i < NUM_BUCKETS; i++) {
+	for (i = from; i < to; i++) {
 		zmm_heap_cached_t *c = heap->fast.cache[i];
 		heap->fast.cache[i] = NULL;
 		while (c) {
@@ -1808,8 +1900,31 @@ ZMM_NOASAN size_t zmm_heap_flush_cache(zmm_heap_t *heap)
 			c = nx;
 		}
 	}
+}
+
+ZMM_NOASAN size_t zmm_heap_flush_cache(zmm_heap_t *heap)
+{
+	size_t flushed = heap->fast.cached;
+
+	ANN_ENTER(heap);
+	flush_lists(heap, 0, CACHE_LISTS);
 	ANN_LEAVE(heap);
 	return flushed;
+}
+
+/* Before the heap grows by a standard segment: flushes the medium lists if any holds a block; returns 1 if so. */
+ZMM_NOASAN static int medium_flush(zmm_heap_t *heap)
+{
+	unsigned i;
+
+	for (i = NUM_BUCKETS; i < CACHE_LISTS; i++) {
+		if (heap->fast.cache[i] != NULL) {
+			flush_lists(heap, NUM_BUCKETS, CACHE_LISTS);
+			heap->counters.medium_flushes++;
+			return 1;
+		}
+	}
+	return 0;
 }
 
 ZMM_NOASAN void zmm_heap_set_cache_limit(zmm_heap_t *heap, size_t cache_limit)
@@ -1837,7 +1952,7 @@ ZMM_NOASAN static size_t cached_blocks_of(const zmm_heap_t *heap)
 {
 	uint64_t pops = 0;
 	unsigned i;
-	for (i = 0; i < NUM_BUCKETS; i++) {
+	for (i = 0; i < CACHE_LISTS; i++) {
 		pops += heap->fast.cache_hits[i];
 	}
 	return (size_t)(heap->fast.cache_pushes + heap->cache_refills - pops - heap->cache_dropped);
@@ -1925,6 +2040,7 @@ ZMM_NOASAN void zmm_heap_options_default(zmm_heap_options_t *opts)
 	opts->protection = 0;
 	opts->limit = ZMM_HEAP_NO_LIMIT;
 	opts->refill = 1;
+	opts->size_classes = 1;
 }
 
 ZMM_NOASAN static uint64_t heap_secret(const void *seed)
@@ -1964,7 +2080,9 @@ ZMM_NOASAN zmm_heap_t *zmm_heap_create(zmm_storage_t *storage, const zmm_heap_op
 	heap->extra = heap->options.protection ? ZMM_HEAP_PROTECTION_EXTRA : 0;
 	heap->annotate = ann_detect();
 	heap->slow = (heap->extra != 0) || heap->annotate;
-	heap->fast.fast_limit = heap->slow ? 0 : ZMM_HEAP_MAX_SMALL_REQUEST + 1;
+	heap->fast.fast_limit = heap->slow ? 0
+	                        : (heap->options.size_classes ? ZMM_HEAP_MAX_CLASS_REQUEST : ZMM_HEAP_MAX_SMALL_REQUEST) + 1;
+	heap->fast.lists = heap->options.size_classes ? CACHE_LISTS : NUM_BUCKETS;
 	heap->fast.push_limit = heap->slow ? 0 : heap->fast.cache_limit;
 	heap->secret = heap->options.protection ? heap_secret(heap) : 0;
 	lists_init(heap);
@@ -2042,7 +2160,7 @@ ZMM_NOASAN void zmm_heap_counters(const zmm_heap_t *heap, zmm_heap_counters_t *o
 	*out = heap->counters;
 	out->frees += heap->fast.cache_pushes;
 	out->cache_hits = out->cache_misses = 0;
-	for (i = 0; i < NUM_BUCKETS; i++) {
+	for (i = 0; i < CACHE_LISTS; i++) {
 		out->cache_hits += heap->fast.cache_hits[i];
 		out->cache_misses += heap->cache_misses[i];
 	}
@@ -2168,6 +2286,22 @@ ZMM_NOASAN static int stats_impl(const zmm_heap_t *heap, zmm_heap_stats_t *out, 
 		}
 		row->cache_hits = heap->fast.cache_hits[i];
 		row->cache_misses = heap->cache_misses[i];
+	}
+	if (heap->options.size_classes) {
+		out->class_count = ZMM_HEAP_NUM_CLASSES;
+		for (i = 0; i < ZMM_HEAP_NUM_CLASSES; i++) {
+			zmm_bucket_stats_t *row = &out->classes[i];
+			const zmm_heap_cached_t *c;
+			size_t base = HDR + heap->extra;
+			row->block_size = LIST_BLOCK(NUM_BUCKETS + i);
+			row->max_request = row->block_size - base;
+			row->min_request = (i > 0 ? LIST_BLOCK(NUM_BUCKETS + i - 1) : MAX_SMALL - ZMM_HEAP_ALIGNMENT) - base + 1;
+			for (c = heap->fast.cache[NUM_BUCKETS + i]; c; c = c->next) {
+				row->cached_blocks++;
+			}
+			row->cache_hits = heap->fast.cache_hits[NUM_BUCKETS + i];
+			row->cache_misses = heap->cache_misses[NUM_BUCKETS + i];
+		}
 	}
 	classes = zmm_high_bit(heap->segment_size) + 1;
 	if (heap->large_bitmap && zmm_high_bit(heap->large_bitmap) + 1 > classes) {
@@ -2481,7 +2615,6 @@ ZMM_NOASAN static size_t check_impl(const zmm_heap_t *heap, zmm_heap_check_cb cb
 	/* small lists and bitmap */
 	for (i = 0; i < NUM_BUCKETS; i++) {
 		const zmm_free_block_t *head = &heap->small_heads[i], *p;
-		const zmm_heap_cached_t *cb;
 		size_t n = 0;
 		char where[48];
 		snprintf(where, sizeof(where), "small list %u", i);
@@ -2506,12 +2639,19 @@ ZMM_NOASAN static size_t check_impl(const zmm_heap_t *heap, zmm_heap_check_cb cb
 			check_fail(&c, "small list %u: bitmap bit is %s but the list has %zu blocks", i,
 			           (heap->free_bitmap & ((uint64_t)1 << i)) ? "set" : "clear", n);
 		}
+	}
+	/* cache lists: small buckets, then medium classes */
+	for (i = 0; i < CACHE_LISTS; i++) {
+		const zmm_heap_cached_t *cb;
+		if (i >= NUM_BUCKETS && !heap->options.size_classes && heap->fast.cache[i]) {
+			check_fail(&c, "cache %u: holds blocks but size classes are off", i);
+		}
 		for (cb = heap->fast.cache[i]; cb; cb = cb->next) {
 			const zmm_block_t *b = (const zmm_block_t *)(const void *)cb;
 			zmm_segment_t *s = zmm_storage_find(heap->storage, cb);
 			if (s == NULL || s->owner != heap || !start_test(s, b)
-			    || (b->size & (T_MASK | F_FLAG)) != (T_USED | F_FLAG) || BSIZE(b) != BUCKET_SIZE(i)) {
-				check_fail(&c, "cache %u: holds a block that is not a cached %zu-byte block", i, BUCKET_SIZE(i));
+			    || (b->size & (T_MASK | F_FLAG)) != (T_USED | F_FLAG) || BSIZE(b) != LIST_BLOCK(i)) {
+				check_fail(&c, "cache %u: holds a block that is not a cached %zu-byte block", i, (size_t)LIST_BLOCK(i));
 				break;
 			}
 			cached_walk++;

@@ -7,7 +7,10 @@
  * to its user through the hooks below. It is not thread-safe: one heap per thread.
  *
  * Numbers on 64-bit (LP64): 16-byte block headers, 8-byte alignment, 32-byte minimum block, 64 small
- * buckets of 8-byte steps, requests of at most 520 bytes are small (496 with protection on).
+ * buckets of 8-byte steps, requests of at most 520 bytes are small (496 with protection on). With
+ * size classes on (the default), requests of 521 to 3072 bytes are rounded up to 10 medium classes
+ * (640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072: Zend MM 7's largest bins) whose freed
+ * blocks the cache keeps like small ones.
  */
 #ifndef ZMM_HEAP_H
 #define ZMM_HEAP_H
@@ -28,6 +31,10 @@ extern "C" {
 #define ZMM_HEAP_NUM_BUCKETS       (8 * sizeof(size_t))       /* small buckets: 64 on LP64 */
 #define ZMM_HEAP_MAX_SMALL_BLOCK   (ZMM_HEAP_NUM_BUCKETS * ZMM_HEAP_ALIGNMENT + ZMM_HEAP_MIN_BLOCK) /* blocks below are small */
 #define ZMM_HEAP_MAX_SMALL_REQUEST (ZMM_HEAP_MAX_SMALL_BLOCK - ZMM_HEAP_ALIGNMENT - ZMM_HEAP_HDR_SIZE) /* 520 on LP64 */
+#define ZMM_HEAP_NUM_CLASSES       10                         /* medium size classes (size_classes option) */
+#define ZMM_HEAP_CACHE_LISTS       (ZMM_HEAP_NUM_BUCKETS + ZMM_HEAP_NUM_CLASSES) /* cache lists: buckets, then classes */
+#define ZMM_HEAP_MAX_CLASS_REQUEST 3072                       /* largest request (protection extra included) a class takes */
+#define ZMM_HEAP_MAX_CLASS_BLOCK   (ZMM_HEAP_MAX_CLASS_REQUEST + ZMM_HEAP_HDR_SIZE) /* largest cached block; the cache may pass its cap by less */
 #define ZMM_HEAP_PROTECTION_EXTRA  (3 * sizeof(size_t))       /* canary + trailer added per block with protection */
 #define ZMM_HEAP_CACHE_PHP5        ((size_t)ZMM_HEAP_NUM_BUCKETS * 4096) /* PHP 5's cache cap: 256 KiB on LP64 */
 #define ZMM_HEAP_CACHE_DEFAULT     ((size_t)64 << 20)         /* 64 MiB: PHP 5's cap missed 38-74% of small allocations in churny code */
@@ -92,9 +99,13 @@ typedef struct zmm_heap_options {
 	size_t limit;                  /* bytes of segments the heap may hold; ZMM_HEAP_NO_LIMIT for none */
 	int    refill;                 /* 1: a small cache miss carves a batch of blocks of its size and
 	                                * caches the spares (default); 0: one block per miss, as PHP 5 */
+	int    size_classes;           /* 1: requests above the small range up to ZMM_HEAP_MAX_CLASS_REQUEST
+	                                * get a block of their medium class, which the cache keeps when freed
+	                                * (default); 0: exact sizes and only small blocks cached, as PHP 5 */
 } zmm_heap_options_t;
 
-/* Fills opts with the defaults: the default cache cap, no protection, no limit, refill on. */
+/* Fills opts with the defaults: the default cache cap, no protection, no limit, refill and size
+ * classes on. */
 void zmm_heap_options_default(zmm_heap_options_t *opts);
 
 /*** Lifecycle ***/
@@ -176,35 +187,39 @@ struct zmm_heap_cached {
 };
 
 typedef struct zmm_heap_fast {
-	zmm_heap_cached_t *cache[ZMM_HEAP_NUM_BUCKETS];      /* per-bucket LIFO of cached blocks */
-	uint64_t           cache_hits[ZMM_HEAP_NUM_BUCKETS]; /* per-bucket allocations served by the cache */
+	zmm_heap_cached_t *cache[ZMM_HEAP_CACHE_LISTS];      /* per-bucket and per-class LIFO of cached blocks */
+	uint64_t           cache_hits[ZMM_HEAP_CACHE_LISTS]; /* per-list allocations served by the cache */
 	size_t             cached;        /* bytes in the cache */
 	size_t             cache_limit;   /* cache cap in bytes, 0 = off */
 	size_t             push_limit;    /* the inline free pushes while cached is below this: cache_limit,
 	                                   * or 0 when protection or annotation needs the general path */
-	size_t             fast_limit;    /* requests below this may be popped inline (0: never) */
+	size_t             fast_limit;    /* requests below this may be popped inline (0: never): the small
+	                                   * range, or with size classes the medium range too */
+	size_t             lists;         /* cache lists in use: the buckets, or with size classes the
+	                                   * buckets and the classes */
 	uint64_t           cache_pushes;  /* blocks that entered the cache (frees served by it) */
 } zmm_heap_fast_t;
 
-/* Bucket of a small request of at most ZMM_HEAP_MAX_SMALL_REQUEST bytes, indexed by (size + 7) / 8. */
+/* Cache list of a request of at most ZMM_HEAP_MAX_CLASS_REQUEST bytes, indexed by (size + 7) / 8: the
+ * small bucket up to ZMM_HEAP_MAX_SMALL_REQUEST, then ZMM_HEAP_NUM_BUCKETS + the medium class. */
 #if defined(__GNUC__) && !defined(_WIN32)
 __attribute__((visibility("hidden")))
 #endif
-extern const unsigned char zmm_heap_bucket_of_request[];
+extern const unsigned char zmm_heap_list_of_request[];
 
 /* Frees ptr, which lies inside seg (found through the registry), in seg's owner: everything the
  * inline push does not finish. Returns ZMM_FREE_OK or ZMM_FREE_INVALID. */
 int zmm_heap_free_at(zmm_segment_t *seg, void *ptr);
 
-/* The cache pop of zmm_heap_alloc: a block for size bytes from the bucket's cache, or NULL when the
- * request is not small, the cache is empty or the heap is in its general mode (fast_limit 0). NULL
- * is a miss, not a failure: call zmm_heap_alloc. */
+/* The cache pop of zmm_heap_alloc: a block for size bytes from its bucket's or class's cache, or
+ * NULL when the request is neither small nor medium, the cache is empty or the heap is in its general
+ * mode (fast_limit 0). NULL is a miss, not a failure: call zmm_heap_alloc. */
 ZMM_HEAP_INLINE_NOASAN static inline void *zmm_heap_cache_pop(zmm_heap_t *heap, size_t size)
 {
 	zmm_heap_fast_t *f = (zmm_heap_fast_t *)(void *)heap;
 
 	if (size < f->fast_limit) {
-		unsigned idx = zmm_heap_bucket_of_request[(size + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT];
+		unsigned idx = zmm_heap_list_of_request[(size + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT];
 		zmm_heap_cached_t *c = f->cache[idx];
 		if (c != NULL) {
 			size_t sz = c->size & ~(size_t)4;
@@ -218,37 +233,63 @@ ZMM_HEAP_INLINE_NOASAN static inline void *zmm_heap_cache_pop(zmm_heap_t *heap, 
 	return NULL;
 }
 
-/* The bucket of the live small block whose payload is ptr (inside seg, found through the registry),
- * or ZMM_HEAP_NUM_BUCKETS or more when ptr is not one: not 8-aligned, not a payload start (start
- * bitmap: one bit per 8 bytes, set at payload starts), not USED, cached, not small, reaching past the
- * segment, or its size word differs from the next block's prev tag (an overflow into the next header,
- * or a damaged size word). Reads no block header unless ptr is a payload start. The free and realloc
+/* Cache list of a block size, indexed by size / 8 - MIN_BLOCK / 8 for sizes up to
+ * ZMM_HEAP_MAX_CLASS_BLOCK: the small bucket, NUM_BUCKETS + the medium class for a class's block,
+ * 255 for the sizes in between. */
+#define ZMM_HEAP_BLOCK_LIST_LEN (ZMM_HEAP_MAX_CLASS_BLOCK / ZMM_HEAP_ALIGNMENT - ZMM_HEAP_MIN_BLOCK / ZMM_HEAP_ALIGNMENT + 1)
+#if defined(__GNUC__) && !defined(_WIN32)
+__attribute__((visibility("hidden")))
+#endif
+extern const unsigned char zmm_heap_list_of_block[];
+
+/* Is ptr (inside seg, found through the registry) the payload of a live block of a small bucket's
+ * size, or of a medium class's size when *lists is ZMM_HEAP_CACHE_LISTS? If so returns 1 with the
+ * cache list in *list and the size word (size | USED) in *word. Returns 0 when ptr is not 8-aligned,
+ * not a payload start (start bitmap: one bit per 8 bytes, set at payload starts), not USED, cached,
+ * not of a list's size, reaching past the segment, or its size word differs from the next block's
+ * prev tag (an overflow into the next header, or a damaged size word). Reads no block header unless
+ * ptr is a payload start, and *lists only for a block above the small range. The free and realloc
  * fast paths share it; what it refuses goes to paths that check again and report. */
-ZMM_HEAP_INLINE_NOASAN static inline size_t zmm_heap_small_live_bucket(const zmm_segment_t *seg, const void *ptr)
+ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_live_list(const zmm_segment_t *seg, const void *ptr,
+                                                            const size_t *lists, size_t *list, size_t *word)
 {
 	size_t off = (size_t)((const char *)ptr - (const char *)seg), w, r;
 
 	if ((off & (ZMM_HEAP_ALIGNMENT - 1)) != 0 || !((seg->starts[off >> 9] >> ((off >> 3) & 63)) & 1)) {
-		return ZMM_HEAP_NUM_BUCKETS;
+		return 0;
 	}
-	/* USED, not cached, small: w = size - 1 is a multiple of 8 in the small range, so rotating it
-	 * right by 3 gives w / 8 (bucket + MIN_BLOCK / 8), and any stray low bit a huge number; a size
-	 * below the smallest block wraps around too */
+	/* USED, not cached: w = size - 1 is a multiple of 8, so rotating it right by 3 gives w / 8
+	 * (bucket + MIN_BLOCK / 8 for a small block), and any stray low bit a huge number; a size below
+	 * the smallest block wraps around too. Small blocks need no table. */
 	w = *(const size_t *)(const void *)((const char *)ptr - ZMM_HEAP_HDR_SIZE) - 1;
 	r = ((w >> 3) | (w << (8 * sizeof(size_t) - 3))) - ZMM_HEAP_MIN_BLOCK / ZMM_HEAP_ALIGNMENT;
-	if (r >= ZMM_HEAP_NUM_BUCKETS
-	    || off + w > seg->size || *(const size_t *)(const void *)((const char *)ptr + w - sizeof(size_t)) != w + 1) {
-		return ZMM_HEAP_NUM_BUCKETS;
+	if (r >= ZMM_HEAP_NUM_BUCKETS) {
+		if (r >= ZMM_HEAP_BLOCK_LIST_LEN) {
+			return 0;
+		}
+		r = zmm_heap_list_of_block[r];
+		if (r >= *lists) {
+			return 0;
+		}
 	}
-	return r;
+	if (off + w > seg->size || *(const size_t *)(const void *)((const char *)ptr + w - sizeof(size_t)) != w + 1) {
+		return 0;
+	}
+	*list = r;
+	*word = w + 1;
+	return 1;
 }
 
 /* The block size of small bucket r. */
 #define ZMM_HEAP_BUCKET_BLOCK(r) ((size_t)(r) * ZMM_HEAP_ALIGNMENT + ZMM_HEAP_MIN_BLOCK)
 
+/* The block size of medium class c (0 .. ZMM_HEAP_NUM_CLASSES - 1), header included. */
+size_t zmm_heap_class_block(unsigned c);
+
 /* The cache push of zmm_heap_free, for a ptr inside seg (zmm_storage_find): returns 1 when ptr was
- * the payload of a live small block and went onto its owner's cache; 0 for everything else (large,
- * invalid, cache full, general mode), which zmm_heap_free_at handles with the same seg. */
+ * the payload of a live small block, or of a medium class's block with size classes on, and went
+ * onto its owner's cache; 0 for everything else (large, invalid, cache full, general mode), which
+ * zmm_heap_free_at handles with the same seg. */
 ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_cache_push(zmm_segment_t *seg, void *ptr)
 {
 	zmm_heap_fast_t *f = (zmm_heap_fast_t *)seg->owner;
@@ -259,16 +300,14 @@ ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_cache_push(zmm_segment_t *seg,
 	if (f->cached >= f->push_limit) {
 		return 0;
 	}
-	r = zmm_heap_small_live_bucket(seg, ptr);
-	if (r >= ZMM_HEAP_NUM_BUCKETS) {
+	if (!zmm_heap_live_list(seg, ptr, &f->lists, &r, &w)) {
 		return 0;
 	}
-	w = ZMM_HEAP_BUCKET_BLOCK(r);
 	c = (zmm_heap_cached_t *)(void *)((char *)ptr - ZMM_HEAP_HDR_SIZE);
-	c->size = w | 5;
+	c->size = w | 4;                            /* w: size | USED */
 	c->next = f->cache[r];
 	f->cache[r] = c;
-	f->cached += w;
+	f->cached += w - 1;
 	f->cache_pushes++;
 	return 1;
 }
@@ -311,8 +350,8 @@ typedef struct zmm_heap_counters {
 	uint64_t huge_allocs;          /* allocations that needed a segment of their own */
 	uint64_t segments_allocated;   /* segments taken from storage */
 	uint64_t segments_released;    /* segments given back to storage */
-	uint64_t cache_hits;           /* small allocations served by the cache */
-	uint64_t cache_misses;         /* small allocations the cache could not serve */
+	uint64_t cache_hits;           /* small and medium allocations served by the cache */
+	uint64_t cache_misses;         /* small and medium allocations the cache could not serve */
 	uint64_t cache_refills;        /* blocks put on the cache by refills (carved with a miss, unused) */
 	uint64_t small_list_hits;      /* allocations served from a small free list */
 	uint64_t large_search_hits;    /* allocations served by the large trie search */
@@ -320,6 +359,7 @@ typedef struct zmm_heap_counters {
 	uint64_t invalid_frees;        /* frees/reallocs reported as invalid */
 	uint64_t corruptions;          /* damage reported (protection, check) */
 	uint64_t limit_refusals;       /* times the limit hook said fail */
+	uint64_t medium_flushes;       /* times the medium classes' cache was flushed before a new segment */
 } zmm_heap_counters_t;
 
 void zmm_heap_summary(const zmm_heap_t *heap, zmm_heap_summary_t *out);
@@ -378,6 +418,9 @@ typedef struct zmm_heap_stats {
 	zmm_heap_summary_t  summary;                          /* O(1) figures */
 	zmm_heap_counters_t counters;                         /* counters */
 	zmm_bucket_stats_t  buckets[ZMM_HEAP_NUM_BUCKETS];    /* small buckets in order */
+	zmm_bucket_stats_t  classes[ZMM_HEAP_NUM_CLASSES];    /* medium classes in order (free_blocks 0: their
+	                                                       * free blocks are in the large tries) */
+	size_t              class_count;                      /* rows used in classes (0: size classes off) */
 	zmm_large_stats_t   large[ZMM_HEAP_NUM_BUCKETS];      /* large free blocks by power-of-two class */
 	size_t              large_classes;                    /* entries used in large (classes up to the segment size) */
 	size_t              free_blocks;                      /* free blocks everywhere (lists, trie, rest) */

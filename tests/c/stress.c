@@ -437,7 +437,7 @@ int main(int argc, char **argv)
 		if (zmm_heap_usage(h) != s.size - s.cached) {
 			MISMATCH("usage %zu != size - cached %zu", zmm_heap_usage(h), s.size - s.cached);
 		}
-		if (s.cached > (cache ? cache + ZMM_HEAP_MAX_SMALL_BLOCK : 0)) {
+		if (s.cached > (cache ? cache + ZMM_HEAP_MAX_CLASS_BLOCK : 0)) {
 			MISMATCH("cached %zu exceeds the cap %zu by more than a block", s.cached, cache);
 		}
 		if (s.peak < s.size - s.cached || s.real_peak < s.real_size) {

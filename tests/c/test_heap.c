@@ -229,6 +229,7 @@ static zmm_heap_t *fx_heap(fx *f, size_t cache, int prot, size_t limit)
 	o.protection = prot;
 	o.limit = limit;
 	o.refill = 0;       /* one block per miss: the exact layouts below; t_refill covers refills */
+	o.size_classes = 0; /* exact sizes: the layouts below; t_medium_classes covers the classes */
 	return zmm_heap_create(&f->st, &o, &f->hooks);
 }
 
@@ -384,6 +385,8 @@ ZMM_TEST(t_options_and_introspection)
 	ZMM_CHECK_EQ(o.cache_limit, CACHE_DEF);
 	ZMM_CHECK_EQ(o.protection, 0);
 	ZMM_CHECK_EQ(o.limit, NOLIM);
+	ZMM_CHECK_EQ(o.refill, 1);
+	ZMM_CHECK_EQ(o.size_classes, 1);
 	ZMM_CHECK_EQ(ZMM_HEAP_MAX_SMALL_REQUEST, 520);
 	ZMM_CHECK_EQ(ZMM_HEAP_MAX_SMALL_BLOCK, 544);
 	ZMM_CHECK_EQ(ZMM_HEAP_MIN_BLOCK, 32);
@@ -3626,6 +3629,311 @@ ZMM_TEST(t_stats_rows)
 	fx_close(&f);
 }
 
+/* ------------------------------------------------------------------------------------------------
+ * Medium size classes (the size_classes option)
+ * ---------------------------------------------------------------------------------------------- */
+
+/* Annotated builds (ASan) run the general paths: block_size reports the requested bytes, every
+ * realloc moves and misses take one block. */
+#ifdef ZMM_NO_ANNOTATIONS
+# define FAST_PATHS 1
+#else
+# define FAST_PATHS 0
+#endif
+
+/* A heap on f's storage with size classes on (the default). */
+static zmm_heap_t *fx_heap_classes(fx *f, size_t cache, int prot, int refill)
+{
+	zmm_heap_options_t o;
+	zmm_heap_options_default(&o);
+	ZMM_CHECK_EQ(o.size_classes, 1);
+	o.cache_limit = cache;
+	o.protection = prot;
+	o.refill = refill;
+	return zmm_heap_create(&f->st, &o, &f->hooks);
+}
+
+/* Requests of 521..3072 bytes round up to ten classes whose freed blocks the cache keeps; a block of
+ * another size in that range (an unsplittable remainder) is freed for real; protection moves the
+ * ranges, size_classes 0 turns them off; the stats rows describe the classes. */
+ZMM_TEST(t_medium_classes)
+{
+	static const size_t payload[ZMM_HEAP_NUM_CLASSES] = { 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072 };
+	fx f;
+	char *a, *b, *c, *sep, *big;
+	zmm_heap_stats_t st;
+	zmm_heap_summary_t s;
+	uint64_t hits, misses;
+	size_t i, e0;
+	jmp_buf jb;
+
+	ZMM_REQUIRE(fx_storage(&f, SEG256, 2) == 0);
+	f.h = fx_heap_classes(&f, CACHE_DEF, 0, 0);
+	ZMM_REQUIRE(f.h != NULL);
+
+	/* the rounding: each class takes the requests above the previous one */
+	ZMM_CHECK_EQ(zmm_heap_true_size(f.h, 520), 536);           /* still small */
+	ZMM_CHECK_EQ(zmm_heap_true_size(f.h, 521), 656);
+	for (i = 0; i < ZMM_HEAP_NUM_CLASSES; i++) {
+		ZMM_CHECK_EQ(zmm_heap_class_block((unsigned)i), payload[i] + 16);
+		ZMM_CHECK_EQ(zmm_heap_true_size(f.h, payload[i]), payload[i] + 16);
+		if (i > 0) {
+			ZMM_CHECK_EQ(zmm_heap_true_size(f.h, payload[i - 1] + 1), payload[i] + 16);
+		}
+	}
+	ZMM_CHECK_EQ(zmm_heap_class_block(ZMM_HEAP_NUM_CLASSES), 0);
+	ZMM_CHECK_EQ(zmm_heap_true_size(f.h, 3073), 3096);         /* above the classes: exact again */
+	ZMM_CHECK_EQ(ZMM_HEAP_MAX_CLASS_BLOCK, 3088);
+
+	/* alloc, free into the class's cache, hit */
+	a = zmm_heap_alloc(f.h, 600);
+	sep = zmm_heap_alloc(f.h, 8);
+	ZMM_REQUIRE(a && sep);
+	ZMM_CHECK_EQ(blk(a), 656);
+	ZMM_CHECK_EQ(zmm_heap_block_size(f.h, a), FAST_PATHS ? 640 : 600);
+	misses = C(f.h).cache_misses;
+	hits = C(f.h).cache_hits;
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, a), ZMM_FREE_OK);
+	s = S(f.h);
+	ZMM_CHECK_EQ(s.cached_blocks, 1);
+	ZMM_CHECK_EQ(s.cached, 656);
+	ZMM_CHECK_EQ(blk(a), 656);                                 /* stays used: no merging */
+	CHECK_OK(f.h);
+	b = zmm_heap_alloc(f.h, 640);                              /* same class, other size */
+	ZMM_CHECK(b == a);
+	ZMM_CHECK_EQ(C(f.h).cache_hits, hits + 1);
+	ZMM_CHECK_EQ(C(f.h).cache_misses, misses);
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, 0);
+	/* another class misses even though the cache holds a medium block */
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, b), ZMM_FREE_OK);
+	c = zmm_heap_alloc(f.h, 700);
+	ZMM_REQUIRE(c != NULL);
+	ZMM_CHECK(c != a);
+	ZMM_CHECK_EQ(blk(c), 784);
+	ZMM_CHECK_EQ(C(f.h).cache_misses, misses + 1);
+
+	/* a cached medium block freed again is reported as such */
+	f.log.jb = &jb;
+	if (setjmp(jb) != 0) {
+		ZMM_CHECK(!"freeing a cached medium block was fatal");
+		f.log.jb = NULL;
+		fx_close(&f);
+		return;
+	}
+	e0 = f.log.errors;
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, a), ZMM_FREE_INVALID);
+	EXPECT_ERROR(f, e0, ZMM_ERROR_CACHED_FREE, "free");
+	ZMM_CHECK_EQ(f.log.last.block_size, 656);
+	f.log.jb = NULL;
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, 1);
+
+	/* a block of a non-class size in the class range is freed for real: a 3104-byte hole taken by a
+	 * 3088-byte class request keeps its 16 spare bytes */
+	big = zmm_heap_alloc(f.h, 3088);
+	b = zmm_heap_alloc(f.h, 8);
+	ZMM_REQUIRE(big && b);
+	ZMM_CHECK_EQ(blk(big), 3104);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, big), ZMM_FREE_OK);        /* not a class size: not cached */
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, 1);
+	ZMM_CHECK_EQ(raw_word(big - 16) & 7, 0);                   /* FREE */
+	ZMM_CHECK(zmm_heap_alloc(f.h, 3000) == big);               /* best fit */
+	ZMM_CHECK_EQ(blk(big), 3104);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, big), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, 1);
+	ZMM_CHECK_EQ(raw_word(big - 16) & 7, 0);
+	CHECK_OK(f.h);
+
+	/* stats rows */
+	ZMM_REQUIRE(stats(f.h, &st) == 0);
+	ZMM_CHECK_EQ(st.class_count, ZMM_HEAP_NUM_CLASSES);
+	ZMM_CHECK_EQ(st.classes[0].block_size, 656);
+	ZMM_CHECK_EQ(st.classes[0].min_request, 521);
+	ZMM_CHECK_EQ(st.classes[0].max_request, 640);
+	ZMM_CHECK_EQ(st.classes[0].cached_blocks, 1);
+	ZMM_CHECK_EQ(st.classes[0].cache_hits, 1);
+	ZMM_CHECK_EQ(st.classes[0].cache_misses, 1);
+	ZMM_CHECK_EQ(st.classes[1].cache_misses, 1);
+	ZMM_CHECK_EQ(st.classes[9].block_size, 3088);
+	ZMM_CHECK_EQ(st.classes[9].min_request, 2561);
+	ZMM_CHECK_EQ(st.classes[9].max_request, 3072);
+	ZMM_CHECK_EQ(st.classes[9].cache_misses, 1);
+	ZMM_CHECK_EQ(st.classes[3].cached_blocks, 0);
+	zmm_heap_stats_free(&st);
+
+	/* the flush merges medium blocks like small ones; everything goes back */
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, b), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, c), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, sep), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, 4);
+	ZMM_CHECK_EQ(zmm_heap_flush_cache(f.h), 656 + 784 + 32 + 32);
+	CHECK_OK(f.h);
+	fx_close_empty(&f);
+
+	/* protection: the extra bytes count towards the class */
+	ZMM_REQUIRE(fx_storage(&f, SEG256, 2) == 0);
+	f.h = fx_heap_classes(&f, CACHE_DEF, 1, 0);
+	ZMM_REQUIRE(f.h != NULL);
+	ZMM_CHECK_EQ(zmm_heap_true_size(f.h, 496), 536);
+	ZMM_CHECK_EQ(zmm_heap_true_size(f.h, 497), 656);
+	ZMM_CHECK_EQ(zmm_heap_true_size(f.h, 3048), 3088);
+	ZMM_CHECK_EQ(zmm_heap_true_size(f.h, 3049), 3096);
+	a = zmm_heap_alloc(f.h, 3000);
+	ZMM_REQUIRE(a != NULL);
+	memset(a, 'p', 3000);
+	ZMM_CHECK_EQ(blk(a), 3088);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, a), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, 1);
+	ZMM_CHECK(zmm_heap_alloc(f.h, 2600) == a);
+	ZMM_REQUIRE(stats(f.h, &st) == 0);
+	ZMM_CHECK_EQ(st.classes[0].min_request, 497);
+	ZMM_CHECK_EQ(st.classes[9].max_request, 3048);
+	zmm_heap_stats_free(&st);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, a), ZMM_FREE_OK);
+	CHECK_OK(f.h);
+	fx_close_empty(&f);
+
+	/* off: exact sizes, nothing medium cached, no class rows */
+	ZMM_REQUIRE(fx_open(&f, SEG256, 2, CACHE_DEF, 0) == 0);
+	ZMM_CHECK_EQ(zmm_heap_get_options(f.h)->size_classes, 0);
+	ZMM_CHECK_EQ(zmm_heap_true_size(f.h, 521), 544);
+	a = zmm_heap_alloc(f.h, 600);
+	ZMM_REQUIRE(a != NULL);
+	ZMM_CHECK_EQ(blk(a), 616);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, a), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, 0);
+	ZMM_REQUIRE(stats(f.h, &st) == 0);
+	ZMM_CHECK_EQ(st.class_count, 0);
+	zmm_heap_stats_free(&st);
+	fx_close_empty(&f);
+}
+
+/* Realloc with classes: within a class nothing moves, a shrink across classes splits in place, a
+ * growth into a class whose cache holds a block swaps with it (contents kept, the old block cached). */
+ZMM_TEST(t_medium_realloc)
+{
+	fx f;
+	char *a, *b, *c, *sep;
+
+	ZMM_REQUIRE(fx_storage(&f, SEG256, 2) == 0);
+	f.h = fx_heap_classes(&f, CACHE_DEF, 0, 0);
+	ZMM_REQUIRE(f.h != NULL);
+	c = zmm_heap_alloc(f.h, 700);                              /* 784 */
+	sep = zmm_heap_alloc(f.h, 8);
+	ZMM_REQUIRE(c && sep);
+	memset(c, 'm', 700);
+	if (!FAST_PATHS) {
+		/* annotated: every realloc moves (t_realloc_annotated); the contents still follow */
+		b = zmm_heap_realloc(f.h, c, 2000);
+		ZMM_REQUIRE(b != NULL);
+		ZMM_CHECK_EQ(blk(b), 2064);
+		ZMM_CHECK_EQ(b[699], 'm');
+		ZMM_CHECK_EQ(zmm_heap_free(f.h, b), ZMM_FREE_OK);
+		ZMM_CHECK_EQ(zmm_heap_free(f.h, sep), ZMM_FREE_OK);
+		CHECK_OK(f.h);
+		fx_close_empty(&f);
+		return;
+	}
+	ZMM_CHECK(zmm_heap_realloc(f.h, c, 768) == c);             /* same class */
+	ZMM_CHECK_EQ(blk(c), 784);
+	ZMM_CHECK(zmm_heap_realloc(f.h, c, 620) == c);             /* 784 -> 656 + a 128-byte free tail */
+	ZMM_CHECK_EQ(blk(c), 656);
+	a = zmm_heap_alloc(f.h, 1000);                             /* 1040, cached next */
+	ZMM_REQUIRE(a != NULL);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, a), ZMM_FREE_OK);
+	b = zmm_heap_realloc(f.h, c, 1010);                        /* 656 -> the cached 1040 */
+	ZMM_CHECK(b == a);
+	ZMM_CHECK_EQ(blk(b), 1040);
+	ZMM_CHECK_EQ(b[0], 'm');
+	ZMM_CHECK_EQ(b[619], 'm');
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, 1);                     /* c's block */
+	ZMM_CHECK_EQ(S(f.h).cached, 656);
+	/* small -> medium swaps too (the inline realloc path) */
+	ZMM_CHECK(zmm_heap_realloc(f.h, sep, 600) == c);
+	ZMM_CHECK_EQ(S(f.h).cached, 32);
+	CHECK_OK(f.h);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, b), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, c), ZMM_FREE_OK);
+	CHECK_OK(f.h);
+	fx_close_empty(&f);
+}
+
+/* Before the heap grows by a standard segment, the medium classes give their cached blocks back: a
+ * segment full of cached 3088-byte blocks merges back into room for a 100000-byte request. */
+ZMM_TEST(t_medium_flush)
+{
+	fx f;
+	char *p[100], *big;
+	size_t n = 0, i;
+
+	ZMM_REQUIRE(fx_storage(&f, SEG256, 2) == 0);
+	f.h = fx_heap_classes(&f, CACHE_DEF, 0, 0);
+	ZMM_REQUIRE(f.h != NULL);
+	while (n < 100) {
+		p[n] = zmm_heap_alloc(f.h, 3000);
+		ZMM_REQUIRE(p[n] != NULL);
+		if (S(f.h).segments > 1) {
+			ZMM_CHECK_EQ(zmm_heap_free(f.h, p[n]), ZMM_FREE_OK);
+			break;
+		}
+		n++;
+	}
+	ZMM_CHECK_EQ(n, (SEG256 - SEGHDR - HDR) / 3088);
+	ZMM_CHECK_EQ(C(f.h).medium_flushes, 0);
+	ZMM_REQUIRE(zmm_heap_flush_cache(f.h) == 3088);        /* the block of the second segment */
+	ZMM_CHECK_EQ(S(f.h).segments, 1);
+	for (i = 1; i < n; i++) {                                 /* p[0] keeps the segment */
+		ZMM_CHECK_EQ(zmm_heap_free(f.h, p[i]), ZMM_FREE_OK);
+	}
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, n - 1);
+	ZMM_CHECK_EQ(S(f.h).free_bytes, SEG256 - SEGHDR - HDR - n * 3088);
+	CHECK_OK(f.h);
+	/* no free block fits: the medium cache is flushed, merges, and the request fits */
+	big = zmm_heap_alloc(f.h, 100000);
+	ZMM_REQUIRE(big != NULL);
+	ZMM_CHECK_EQ(C(f.h).medium_flushes, 1);
+	ZMM_CHECK_EQ(S(f.h).segments, 1);
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, 0);
+	ZMM_CHECK_EQ(C(f.h).segments_allocated, 2);
+	CHECK_OK(f.h);
+	/* nothing medium cached: the next segment comes without a flush */
+	p[1] = zmm_heap_alloc(f.h, 200000);
+	ZMM_REQUIRE(p[1] != NULL);
+	ZMM_CHECK_EQ(S(f.h).segments, 2);
+	ZMM_CHECK_EQ(C(f.h).medium_flushes, 1);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, p[1]), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, big), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, p[0]), ZMM_FREE_OK);
+	CHECK_OK(f.h);
+	fx_close_empty(&f);
+}
+
+/* With refill, a medium miss carves up to 4096 bytes of its class at once. */
+ZMM_TEST(t_medium_refill)
+{
+	fx f;
+	char *p;
+	size_t i;
+
+	ZMM_REQUIRE(fx_storage(&f, SEG256, 2) == 0);
+	f.h = fx_heap_classes(&f, CACHE_DEF, 0, 1);
+	ZMM_REQUIRE(f.h != NULL);
+	p = zmm_heap_alloc(f.h, 600);                              /* 4096 / 656 = 6 blocks */
+	ZMM_REQUIRE(p != NULL);
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, FAST_PATHS ? 5 : 0);
+	ZMM_CHECK_EQ(C(f.h).cache_refills, FAST_PATHS ? 5 : 0);
+	for (i = 0; FAST_PATHS && i < 5; i++) {                    /* the batch follows p */
+		char *q = zmm_heap_alloc(f.h, 530);
+		ZMM_CHECK(q > p && q < p + 6 * 656 && (size_t)(q - p) % 656 == 0);
+	}
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, 0);
+	p = zmm_heap_alloc(f.h, 3000);                             /* 4096 / 3088: one block */
+	ZMM_REQUIRE(p != NULL);
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, 0);
+	CHECK_OK(f.h);
+	zmm_heap_reset(f.h, 0);
+	fx_close(&f);
+}
+
 static const zmm_test_case cases[] = {
 	ZMM_T(t_options_and_introspection),
 	ZMM_T(t_size_classes),
@@ -3638,6 +3946,10 @@ static const zmm_test_case cases[] = {
 	ZMM_T(t_rest_list_cap),
 	ZMM_T(t_cache_hit_miss),
 	ZMM_T(t_refill),
+	ZMM_T(t_medium_classes),
+	ZMM_T(t_medium_realloc),
+	ZMM_T(t_medium_refill),
+	ZMM_T(t_medium_flush),
 	ZMM_T(t_cache_cap_and_disable),
 	ZMM_T(t_cache_flush_and_set_limit),
 	ZMM_T(t_huge_blocks),

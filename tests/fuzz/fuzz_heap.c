@@ -478,12 +478,12 @@ static void check_summary(fuzz_t *f, int h, const zmm_heap_summary_t *s)
 	REQUIRE(s->cached <= s->size, "heap %d: cached %zu > size %zu", h, s->cached, s->size);
 	REQUIRE((s->cached == 0) == (s->cached_blocks == 0), "heap %d: cached %zu in %zu blocks", h, s->cached, s->cached_blocks);
 	REQUIRE(s->cached_blocks * ZMM_HEAP_MIN_BLOCK <= s->cached
-	        && s->cached < s->cached_blocks * ZMM_HEAP_MAX_SMALL_BLOCK + 1,
+	        && s->cached < s->cached_blocks * ZMM_HEAP_MAX_CLASS_BLOCK + 1,
 	        "heap %d: %zu cached bytes in %zu blocks", h, s->cached, s->cached_blocks);
 	if (s->cache_limit == 0) {
 		REQUIRE(s->cached == 0, "heap %d: cache is off but %zu bytes are cached", h, s->cached);
 	} else {
-		REQUIRE(s->cached < s->cache_limit + ZMM_HEAP_MAX_SMALL_BLOCK,
+		REQUIRE(s->cached < s->cache_limit + ZMM_HEAP_MAX_CLASS_BLOCK,
 		        "heap %d: cached %zu exceeds the cache limit %zu by a block or more", h, s->cached, s->cache_limit);
 	}
 	REQUIRE(s->rest_blocks <= ZMM_HEAP_MAX_REST_BLOCKS, "heap %d: %zu rest blocks", h, s->rest_blocks);
@@ -641,8 +641,24 @@ static void check_stats(fuzz_t *f, int h, int limited)
 			hits += b->cache_hits;
 			misses += b->cache_misses;
 		}
-		REQUIRE(bcached == s.cached_blocks && bcached_bytes == s.cached, "heap %d: buckets hold %zu cached blocks / %zu "
-		        "bytes, summary %zu / %zu", h, bcached, bcached_bytes, s.cached_blocks, s.cached);
+		REQUIRE(st.class_count == (zmm_heap_get_options(f->heaps[h])->size_classes ? ZMM_HEAP_NUM_CLASSES : 0),
+		        "heap %d: %zu class rows", h, st.class_count);
+		for (i = 0; i < st.class_count; i++) {
+			const zmm_bucket_stats_t *b = &st.classes[i];
+			REQUIRE(b->block_size == zmm_heap_class_block((unsigned)i) && b->free_blocks == 0
+			        && zmm_heap_true_size(f->heaps[h], b->max_request) == b->block_size
+			        && zmm_heap_true_size(f->heaps[h], b->max_request + 1) > b->block_size
+			        && zmm_heap_true_size(f->heaps[h], b->min_request) == b->block_size
+			        && zmm_heap_true_size(f->heaps[h], b->min_request - 1) < b->block_size,
+			        "heap %d class %zu: block %zu, requests [%zu, %zu] do not match true sizes", h, i, b->block_size,
+			        b->min_request, b->max_request);
+			bcached += b->cached_blocks;
+			bcached_bytes += b->cached_blocks * b->block_size;
+			hits += b->cache_hits;
+			misses += b->cache_misses;
+		}
+		REQUIRE(bcached == s.cached_blocks && bcached_bytes == s.cached, "heap %d: buckets and classes hold %zu cached "
+		        "blocks / %zu bytes, summary %zu / %zu", h, bcached, bcached_bytes, s.cached_blocks, s.cached);
 		REQUIRE(hits == c.cache_hits && misses == c.cache_misses, "heap %d: bucket hits/misses differ from counters", h);
 		for (i = 0; i < st.large_classes; i++) {
 			lfree += st.large[i].free_blocks;
@@ -891,7 +907,9 @@ static void op_block_size(fuzz_t *f)
 	}
 	bsz = zmm_heap_block_size(f->heaps[h], s->p);
 	REQUIRE(bsz >= s->size, "slot %d: block_size %zu < %zu in use", idx, bsz, s->size);
-	REQUIRE(bsz <= s->size + 2 * ZMM_HEAP_MIN_BLOCK, "slot %d: block_size %zu for %zu bytes in use", idx, bsz, s->size);
+	/* the block of the request (a medium class's, maybe), plus a remainder too small to split off */
+	REQUIRE(bsz <= zmm_heap_true_size(f->heaps[s->owner], s->size) - ZMM_HEAP_HDR_SIZE + 2 * ZMM_HEAP_MIN_BLOCK,
+	        "slot %d: block_size %zu for %zu bytes in use", idx, bsz, s->size);
 	REQUIRE(zmm_heap_block_size(f->heaps[h], s->p + 8) == 0, "slot %d: block_size of an interior pointer != 0", idx);
 	/* the usable size is ours: fill the slack and account it as in use */
 	REQUIRE(!REGION_POISONED(s->p + s->size, bsz - s->size),
@@ -1048,8 +1066,8 @@ static int setup(fuzz_t *f)
 	for (h = 0; h < f->nheaps; h++) {
 		zmm_heap_options_t o;
 		zmm_heap_options_default(&o);
-		REQUIRE(o.cache_limit == ZMM_HEAP_CACHE_DEFAULT && o.protection == 0 && o.limit == ZMM_HEAP_NO_LIMIT,
-		        "zmm_heap_options_default");
+		REQUIRE(o.cache_limit == ZMM_HEAP_CACHE_DEFAULT && o.protection == 0 && o.limit == ZMM_HEAP_NO_LIMIT
+		        && o.size_classes == 1, "zmm_heap_options_default");
 		switch (h2 % 4) {
 		case 0:  o.cache_limit = 0; break;
 		case 1:  o.cache_limit = (size_t)(h2 >> 2) * 64; break;
@@ -1058,6 +1076,7 @@ static int setup(fuzz_t *f)
 		}
 		o.protection = f->protection[h];
 		o.limit = f->limit;
+		o.size_classes = !((h1 >> (6 + h)) & 1);    /* medium classes on (default) or PHP 5's exact sizes */
 		f->cur_limit[h] = f->cap[h] = f->limit;
 		f->heaps[h] = zmm_heap_create(&f->storage, &o, &hooks);
 		REQUIRE(f->heaps[h] != NULL, "zmm_heap_create failed");
@@ -1068,8 +1087,9 @@ static int setup(fuzz_t *f)
 	REQUIRE(f->foreign != NULL, "malloc");
 	if (trace > 0) {
 		fprintf(stderr, "setup: storage %s, segment %zu KiB, pool %zu, %d heap(s), protection %d/%d, cache limit %zu, "
-		        "limit %zu, limit mode %d%s, fail_countdown %lu\n", handlers->name, f->seg_size >> 10, f->pool_limit,
+		        "size classes %d, limit %zu, limit mode %d%s, fail_countdown %lu\n", handlers->name, f->seg_size >> 10, f->pool_limit,
 		        f->nheaps, f->protection[0], f->protection[1], zmm_heap_get_options(f->heaps[0])->cache_limit,
+		        zmm_heap_get_options(f->heaps[0])->size_classes,
 		        f->limit, f->limit_mode, f->oom_jumps ? " (oom hook longjmps)" : "", f->storage.fail_countdown);
 	}
 	return 0;
