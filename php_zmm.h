@@ -65,6 +65,7 @@ ZEND_BEGIN_MODULE_GLOBALS(zmm)
 	size_t                        segment_size;    /* zmm.segment_size (or ZEND_MM_SEG_SIZE) */
 	size_t                        cache_size;      /* zmm.cache_size, 0 = no cache */
 	bool                          protection;      /* zmm.protection */
+	bool                          size_classes;    /* zmm.size_classes: medium classes cached */
 	size_t                        keep_segments;   /* zmm.keep_segments: storage pool size */
 
 	zmm_state_t   *state;           /* this thread's allocator (NULL: zmm is not active) */

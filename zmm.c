@@ -252,6 +252,18 @@ static PHP_INI_MH(OnUpdateZmmProtection)
 	return SUCCESS;
 }
 
+static PHP_INI_MH(OnUpdateZmmSizeClasses)
+{
+	bool v;
+	if (!new_value || !zmm_parse_bool(new_value, &v)) {
+		zend_error(E_WARNING, "%s: invalid value '%s'; expected a boolean (1/0, On/Off, yes/no, true/false); using the default 1",
+			ZSTR_VAL(entry->name), new_value ? ZSTR_VAL(new_value) : "");
+		return FAILURE;
+	}
+	ZMM_G(size_classes) = v;
+	return SUCCESS;
+}
+
 static PHP_INI_MH(OnUpdateZmmStorage)
 {
 	const zmm_storage_handlers_t *h;
@@ -347,6 +359,7 @@ PHP_INI_BEGIN()
 	PHP_INI_ENTRY("zmm.cache_size",       "64M", PHP_INI_SYSTEM, OnUpdateZmmCacheSize)
 	PHP_INI_ENTRY_EX("zmm.protection",    "0",    PHP_INI_SYSTEM, OnUpdateZmmProtection, zend_ini_boolean_displayer_cb)
 	PHP_INI_ENTRY("zmm.keep_segments",    "1",    PHP_INI_SYSTEM, OnUpdateZmmKeepSegments)
+	PHP_INI_ENTRY_EX("zmm.size_classes",  "1",    PHP_INI_SYSTEM, OnUpdateZmmSizeClasses, zend_ini_boolean_displayer_cb)
 PHP_INI_END()
 
 /*****************************************************************************************************/
@@ -602,6 +615,7 @@ static bool zmm_install(void)
 	zmm_heap_options_default(&opts);
 	opts.cache_limit = g->cache_size;
 	opts.protection = g->protection ? 1 : 0;
+	opts.size_classes = g->size_classes ? 1 : 0;
 	opts.limit = zmm_limit_from_pg();
 	hooks.ctx = st;
 	hooks.limit = zmm_limit_hook;
@@ -1115,6 +1129,7 @@ static PHP_MINFO_FUNCTION(zmm)
 	snprintf(buf, sizeof(buf), "%zu", g->cache_size);
 	php_info_print_table_row(2, "Cache size", buf);
 	php_info_print_table_row(2, "Protection", g->protection ? "on" : "off");
+	php_info_print_table_row(2, "Medium size classes", g->size_classes ? "on (521 to 3072 bytes)" : "off (exact sizes)");
 	snprintf(buf, sizeof(buf), "%zu", st ? st->storage.segments + st->storage.pool_count : (size_t)0);
 	php_info_print_table_row(2, "Segments held", buf);
 #ifdef HAVE_ZMM_DELAYED_OOM
@@ -1233,7 +1248,7 @@ PHP_FUNCTION(zmm_stats)
 	zmm_heap_counters_t other;
 	zmm_heap_t *other_heap;
 	bool have_rows;
-	zval memory, counters, cache, segments, list, buckets, large, rest, frag, row;
+	zval memory, counters, cache, segments, list, buckets, classes, large, rest, frag, row;
 	size_t i;
 	double pct;
 
@@ -1270,7 +1285,7 @@ PHP_FUNCTION(zmm_stats)
 	add_assoc_long(&memory, "cached", (zend_long)st.summary.cached);
 	add_assoc_zval(return_value, "memory", &memory);
 
-	array_init_size(&counters, 12);
+	array_init_size(&counters, 13);
 	add_assoc_long(&counters, "allocs", zmm_clamp(st.counters.allocs + other.allocs));
 	add_assoc_long(&counters, "frees", zmm_clamp(st.counters.frees + other.frees));
 	add_assoc_long(&counters, "reallocs", zmm_clamp(st.counters.reallocs + other.reallocs));
@@ -1281,6 +1296,7 @@ PHP_FUNCTION(zmm_stats)
 	add_assoc_long(&counters, "cache_hits", zmm_clamp(st.counters.cache_hits + other.cache_hits));
 	add_assoc_long(&counters, "cache_misses", zmm_clamp(st.counters.cache_misses + other.cache_misses));
 	add_assoc_long(&counters, "cache_refills", zmm_clamp(st.counters.cache_refills + other.cache_refills));
+	add_assoc_long(&counters, "medium_flushes", zmm_clamp(st.counters.medium_flushes + other.medium_flushes));
 	add_assoc_long(&counters, "limit_errors", zmm_clamp(zs->limit_errors));
 	add_assoc_long(&counters, "requests", zmm_clamp(zs->requests));
 	add_assoc_zval(return_value, "counters", &counters);
@@ -1329,6 +1345,22 @@ PHP_FUNCTION(zmm_stats)
 			add_next_index_zval(&buckets, &row);
 		}
 		add_assoc_zval(return_value, "buckets", &buckets);
+
+		array_init_size(&classes, (uint32_t)st.class_count);
+		for (i = 0; i < st.class_count && i < ZMM_HEAP_NUM_CLASSES; i++) {
+			const zmm_bucket_stats_t *b = &st.classes[i];
+			array_init_size(&row, 7);
+			add_assoc_long(&row, "index", (zend_long)i);
+			add_assoc_long(&row, "block_size", (zend_long)b->block_size);
+			add_assoc_long(&row, "min_request", (zend_long)b->min_request);
+			add_assoc_long(&row, "max_request", (zend_long)b->max_request);
+			add_assoc_long(&row, "cached_blocks", (zend_long)b->cached_blocks);
+			add_assoc_long(&row, "allocs", zmm_clamp(b->cache_hits + b->cache_misses));
+			add_assoc_long(&row, "cache_hits", zmm_clamp(b->cache_hits));
+			add_assoc_long(&row, "cache_misses", zmm_clamp(b->cache_misses));
+			add_next_index_zval(&classes, &row);
+		}
+		add_assoc_zval(return_value, "classes", &classes);
 
 		array_init_size(&large, (uint32_t)st.large_classes);
 		for (i = 0; i < st.large_classes && i < ZMM_HEAP_NUM_BUCKETS; i++) {

@@ -39,6 +39,7 @@ $s = zmm_stats();
 shape($s);
 echo "rows: segments ", count($s['segments']['list']) >= 1 ? 'yes' : 'NO',
      ", buckets ", count($s['buckets']),
+     ", classes ", count($s['classes']),
      ", large ", count($s['large']) >= 1 ? 'yes' : 'NO', "\n";
 var_dump($s['active']);
 ?>
@@ -64,6 +65,7 @@ counters.segments_released: int
 counters.cache_hits: int
 counters.cache_misses: int
 counters.cache_refills: int
+counters.medium_flushes: int
 counters.limit_errors: int
 counters.requests: int
 cache: array
@@ -91,6 +93,15 @@ buckets.0.cached_blocks: int
 buckets.0.allocs: int
 buckets.0.cache_hits: int
 buckets.0.cache_misses: int
+classes: list
+classes.0.index: int
+classes.0.block_size: int
+classes.0.min_request: int
+classes.0.max_request: int
+classes.0.cached_blocks: int
+classes.0.allocs: int
+classes.0.cache_hits: int
+classes.0.cache_misses: int
 large: list
 large.0.min_size: int
 large.0.free_blocks: int
@@ -102,5 +113,5 @@ fragmentation: array
 fragmentation.free_bytes: int
 fragmentation.largest_free_block: int
 fragmentation.percentage: float
-rows: segments yes, buckets 64, large yes
+rows: segments yes, buckets 64, classes 10, large yes
 bool(true)

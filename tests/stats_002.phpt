@@ -1,5 +1,5 @@
 --TEST--
-zmm_stats(true) (limited) leaves out segments.list, buckets and large; zmm_stats() defaults to full
+zmm_stats(true) (limited) leaves out segments.list, buckets, classes and large; zmm_stats() defaults to full
 --EXTENSIONS--
 zmm
 --SKIPIF--
@@ -23,7 +23,7 @@ var_dump($l['storage'] === $f['storage'], $l['segment_size'] === $f['segment_siz
 --EXPECT--
 active,storage,segment_size,memory,counters,cache,segments,rest,fragmentation
 count,peak_count,free_bytes,largest_free_block
-active,storage,segment_size,memory,counters,cache,segments,buckets,large,rest,fragmentation
+active,storage,segment_size,memory,counters,cache,segments,buckets,classes,large,rest,fragmentation
 count,peak_count,free_bytes,largest_free_block,list
 bool(true)
 memory: same keys
