@@ -68,7 +68,10 @@
  * whose new size stays in its list is kept, one that grows into a list with a cached block swaps with it
  * (PHP 5), a block at the head of its huge segment grows into the rest tail behind it by moving the
  * tail's header; everything else: shrink in place, grow into a free next block, grow the huge segment
- * through storage (mremap), or move.
+ * through storage (mremap), or move. With size classes, a large block that already fits the new
+ * size with less than 4 KiB to spare is kept, and one that grows in place takes whole 4 KiB steps
+ * (Zend MM 7 sizes large blocks in pages), so a string that `.=` keeps growing is resized in place
+ * once per step instead of once per append.
  *
  * Accounting: size = bytes of blocks handed out, cached ones included (as PHP 5); memory_get_usage()
  * is size - cached. real_size = bytes of segments. free bytes = real_size - size - per-segment overhead.
@@ -1594,6 +1597,21 @@ ZMM_NOASAN static size_t payload_bytes(const zmm_heap_t *heap, const zmm_block_t
 
 static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size);
 
+/* With size classes, large blocks are resized in steps of a page, as Zend MM 7 sizes them in pages:
+ * a realloc that a large block already fits with less than a page to spare keeps it, and a large
+ * block that grows in place takes whole pages when the room is there, so that the next appends of
+ * a growing string (`.=`) cost no split and no list work. */
+#define REALLOC_STEP   ZMM_HEAP_REALLOC_STEP
+
+/* The size a large block growing in place to true_size takes out of room bytes (its own and its
+ * free neighbour's): true_size rounded up to REALLOC_STEP if that leaves a splittable tail. */
+ZMM_NOASAN static inline size_t grow_size(const zmm_heap_t *heap, size_t true_size, size_t room)
+{
+	size_t r = (true_size + REALLOC_STEP - 1) & ~(REALLOC_STEP - 1);
+	return (heap->options.size_classes && true_size > MAX_CLASS_BLOCK && r >= true_size && r + MIN_BLOCK <= room)
+	       ? r : true_size;
+}
+
 /* The realloc fast path, for a ptr inside seg that belongs to heap in fast mode and a new size in
  * the small (or medium) range: a live block of a bucket's or class's size (zmm_heap_live_list: the
  * checks of block_is_live) whose new size falls in its own list is returned as it is; one that grows
@@ -1658,6 +1676,7 @@ ZMM_NOASAN static void *realloc_grow_rest(zmm_heap_t *heap, zmm_segment_t *seg, 
 	    || orig + ns < true_size || orig + ns - true_size < MIN_BLOCK) {
 		return NULL;
 	}
+	true_size = grow_size(heap, true_size, orig + ns);
 	fb = (zmm_free_block_t *)next;
 	p = fb->prev_free;
 	n = fb->next_free;
@@ -1688,6 +1707,23 @@ ZMM_NOASAN static void *realloc_grow_rest(zmm_heap_t *heap, zmm_segment_t *seg, 
 	return ptr;
 }
 
+/* The fast paths for a large new size (fast mode): a live large block that already fits it with less
+ * than REALLOC_STEP to spare is kept (size classes on); else realloc_grow_rest. */
+ZMM_NOASAN static inline void *realloc_large(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size)
+{
+	zmm_block_t *b = BLOCK_OF(ptr);
+
+	if (heap->options.size_classes && block_is_live(seg, b)) {
+		size_t orig = BSIZE(b), true_size = true_size_of(heap, size);
+		/* size is above the classes here (fast_limit), so true_size is too, or 0 on overflow */
+		if (true_size != 0 && true_size <= orig && orig - true_size < REALLOC_STEP) {
+			heap->counters.reallocs++;
+			return ptr;
+		}
+	}
+	return realloc_grow_rest(heap, seg, ptr, size);
+}
+
 ZMM_NOASAN void *zmm_heap_realloc_at(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size)
 {
 	void *np;
@@ -1696,7 +1732,7 @@ ZMM_NOASAN void *zmm_heap_realloc_at(zmm_heap_t *heap, zmm_segment_t *seg, void 
 		if (size < heap->fast.fast_limit) {
 			np = realloc_fast(heap, seg, ptr, size);
 		} else if (!heap->slow) {
-			np = realloc_grow_rest(heap, seg, ptr, size);
+			np = realloc_large(heap, seg, ptr, size);
 		} else {
 			np = NULL;
 		}
@@ -1818,7 +1854,7 @@ ZMM_NOASAN static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size)
 		free_unlink(heap, (zmm_free_block_t *)next, "realloc");
 		start_clear(seg, next);
 		heap->size -= orig;
-		block_take(heap, seg, b, total, true_size, to_rest);
+		block_take(heap, seg, b, total, grow_size(heap, true_size, total), to_rest);
 		return block_hand_out(heap, b, size);
 	}
 

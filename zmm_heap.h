@@ -35,6 +35,7 @@ extern "C" {
 #define ZMM_HEAP_CACHE_LISTS       (ZMM_HEAP_NUM_BUCKETS + ZMM_HEAP_NUM_CLASSES) /* cache lists: buckets, then classes */
 #define ZMM_HEAP_MAX_CLASS_REQUEST 3072                       /* largest request (protection extra included) a class takes */
 #define ZMM_HEAP_MAX_CLASS_BLOCK   (ZMM_HEAP_MAX_CLASS_REQUEST + ZMM_HEAP_HDR_SIZE) /* largest cached block; the cache may pass its cap by less */
+#define ZMM_HEAP_REALLOC_STEP      ((size_t)4096)             /* size classes: realloc resizes larger blocks in these steps */
 #define ZMM_HEAP_PROTECTION_EXTRA  (3 * sizeof(size_t))       /* canary + trailer added per block with protection */
 #define ZMM_HEAP_CACHE_PHP5        ((size_t)ZMM_HEAP_NUM_BUCKETS * 4096) /* PHP 5's cache cap: 256 KiB on LP64 */
 #define ZMM_HEAP_CACHE_DEFAULT     ((size_t)64 << 20)         /* 64 MiB: PHP 5's cap missed 38-74% of small allocations in churny code */
@@ -100,8 +101,9 @@ typedef struct zmm_heap_options {
 	int    refill;                 /* 1: a small cache miss carves a batch of blocks of its size and
 	                                * caches the spares (default); 0: one block per miss, as PHP 5 */
 	int    size_classes;           /* 1: requests above the small range up to ZMM_HEAP_MAX_CLASS_REQUEST
-	                                * get a block of their medium class, which the cache keeps when freed
-	                                * (default); 0: exact sizes and only small blocks cached, as PHP 5 */
+	                                * get a block of their medium class, which the cache keeps when freed,
+	                                * and realloc resizes larger blocks in 4 KiB steps (default); 0: exact
+	                                * sizes and only small blocks cached, as PHP 5 */
 } zmm_heap_options_t;
 
 /* Fills opts with the defaults: the default cache cap, no protection, no limit, refill and size

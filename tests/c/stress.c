@@ -102,7 +102,7 @@ NOASAN static size_t header_size(const void *p)
 
 static void check_block(zmm_heap_t *h, zmm_storage_t *st, slot_t *s, const char *what)
 {
-	size_t t = zmm_heap_true_size(h, s->n);
+	size_t t = zmm_heap_true_size(h, s->n), slack = ZMM_HEAP_MIN_BLOCK;
 	if (((uintptr_t)s->p & (ZMM_HEAP_ALIGNMENT - 1)) != 0) {
 		MISMATCH("%s: %p is not aligned", what, (void *)s->p);
 	}
@@ -110,8 +110,12 @@ static void check_block(zmm_heap_t *h, zmm_storage_t *st, slot_t *s, const char 
 		MISMATCH("%s: %p (%zu bytes) is not in a segment of this heap", what, (void *)s->p, s->n);
 		return;
 	}
+	/* an unsplittable tail; with size classes a large block may also keep up to a realloc step */
+	if (zmm_heap_get_options(h)->size_classes && t > ZMM_HEAP_MAX_CLASS_BLOCK) {
+		slack += ZMM_HEAP_REALLOC_STEP;
+	}
 	s->bsz = header_size(s->p);
-	if (s->bsz < t || s->bsz - t >= ZMM_HEAP_MIN_BLOCK) {
+	if (s->bsz < t || s->bsz - t >= slack) {
 		MISMATCH("%s: block of %zu bytes for a request of %zu (true size %zu)", what, s->bsz, s->n, t);
 	}
 }

@@ -3907,6 +3907,63 @@ ZMM_TEST(t_medium_flush)
 	fx_close_empty(&f);
 }
 
+/* With size classes, large blocks are resized in 4 KiB steps: growing in place takes whole steps,
+ * a new size that the block fits with less than a step to spare keeps it (the fast path; annotated
+ * builds move every realloc instead). */
+ZMM_TEST(t_large_realloc_steps)
+{
+	fx f;
+	char *a, *b, *h;
+
+	ZMM_REQUIRE(fx_storage(&f, SEG256, 2) == 0);
+	f.h = fx_heap_classes(&f, CACHE_DEF, 0, 0);
+	ZMM_REQUIRE(f.h != NULL);
+	a = zmm_heap_alloc(f.h, 5000);
+	ZMM_REQUIRE(a != NULL);
+	ZMM_CHECK_EQ(blk(a), 5016);                                /* allocations stay exact */
+	memset(a, 'g', 5000);
+	if (!FAST_PATHS) {
+		b = zmm_heap_realloc(f.h, a, 5100);
+		ZMM_REQUIRE(b != NULL);
+		ZMM_CHECK_EQ(b[4999], 'g');
+		ZMM_CHECK_EQ(zmm_heap_free(f.h, b), ZMM_FREE_OK);
+		CHECK_OK(f.h);
+		fx_close_empty(&f);
+		return;
+	}
+	ZMM_CHECK(zmm_heap_realloc(f.h, a, 5100) == a);            /* grows into the free space ... */
+	ZMM_CHECK_EQ(blk(a), 8192);                                /* ... by whole steps */
+	ZMM_CHECK_EQ(S(f.h).size, 8192);
+	ZMM_CHECK(zmm_heap_realloc(f.h, a, 6000) == a);            /* fits, 2176 spare: kept */
+	ZMM_CHECK_EQ(blk(a), 8192);
+	ZMM_CHECK(zmm_heap_realloc(f.h, a, 8176) == a);            /* exactly */
+	ZMM_CHECK_EQ(blk(a), 8192);
+	ZMM_CHECK(zmm_heap_realloc(f.h, a, 8177) == a);
+	ZMM_CHECK_EQ(blk(a), 12288);
+	ZMM_CHECK_EQ(C(f.h).reallocs, 4);
+	ZMM_CHECK(zmm_heap_realloc(f.h, a, 4000) == a);            /* a step or more spare: shrinks */
+	ZMM_CHECK_EQ(blk(a), 4016);
+	ZMM_CHECK_EQ(a[3999], 'g');
+	CHECK_OK(f.h);
+	/* the head of a huge segment grows into its rest tail by steps too */
+	h = zmm_heap_alloc(f.h, 300000);
+	ZMM_REQUIRE(h != NULL);
+	ZMM_CHECK_EQ(blk(h), 300016);
+	ZMM_CHECK(zmm_heap_realloc(f.h, h, 300100) == h);
+	ZMM_CHECK_EQ(blk(h), 303104);
+	ZMM_CHECK_EQ(S(f.h).rest_bytes, 2 * SEG256 - SEGHDR - HDR - 303104);
+	ZMM_CHECK(zmm_heap_realloc(f.h, h, 303000) == h);
+	ZMM_CHECK_EQ(blk(h), 303104);
+	CHECK_OK(f.h);
+	/* an overflowing size is refused, not kept */
+	ZMM_CHECK(zmm_heap_realloc(f.h, h, (size_t)-8) == NULL);
+	ZMM_CHECK_EQ(blk(h), 303104);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, h), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, a), ZMM_FREE_OK);
+	CHECK_OK(f.h);
+	fx_close_empty(&f);
+}
+
 /* With refill, a medium miss carves up to 4096 bytes of its class at once. */
 ZMM_TEST(t_medium_refill)
 {
@@ -3950,6 +4007,7 @@ static const zmm_test_case cases[] = {
 	ZMM_T(t_medium_realloc),
 	ZMM_T(t_medium_refill),
 	ZMM_T(t_medium_flush),
+	ZMM_T(t_large_realloc_steps),
 	ZMM_T(t_cache_cap_and_disable),
 	ZMM_T(t_cache_flush_and_set_limit),
 	ZMM_T(t_huge_blocks),

@@ -515,7 +515,7 @@ static void full_check(fuzz_t *f, const char *when)
 	for (i = 0; i < NSLOTS; i++) {
 		slot_t *s = &f->slots[i];
 		zmm_heap_t *owner;
-		size_t bsz, ts;
+		size_t bsz, ts, step;
 		if (s->p == NULL) continue;
 		verify(f, i, s->size, when);
 		owner = zmm_heap_owner(&f->storage, s->p);
@@ -525,17 +525,20 @@ static void full_check(fuzz_t *f, const char *when)
 		bsz = zmm_heap_block_size(f->heaps[f->nheaps - 1 - s->owner], s->p);  /* any heap on the storage answers */
 		REQUIRE(bsz >= s->size, "slot %d: block_size %zu < %zu bytes in use", i, bsz, s->size);
 		ts = zmm_heap_true_size(f->heaps[s->owner], s->size);
+		/* with size classes a large block may also keep up to a realloc step */
+		step = zmm_heap_get_options(f->heaps[s->owner])->size_classes && ts > ZMM_HEAP_MAX_CLASS_BLOCK
+		       ? ZMM_HEAP_REALLOC_STEP : 0;
 		if (f->protection[s->owner] || ASAN_ANNOTATED) {
 			REQUIRE(bsz == s->size, "slot %d: %s block_size %zu != requested %zu", i,
 			        f->protection[s->owner] ? "protected" : "annotated", bsz, s->size);
 		} else {
-			REQUIRE(bsz + ZMM_HEAP_HDR_SIZE >= ts && bsz + ZMM_HEAP_HDR_SIZE <= ts + SLACK_MAX,
+			REQUIRE(bsz + ZMM_HEAP_HDR_SIZE >= ts && bsz + ZMM_HEAP_HDR_SIZE <= ts + SLACK_MAX + step,
 			        "slot %d: block of %zu bytes for a request of %zu (true size %zu)", i, bsz + ZMM_HEAP_HDR_SIZE,
 			        s->size, ts);
 			exact[s->owner] += bsz + ZMM_HEAP_HDR_SIZE;
 		}
 		lo[s->owner] += ts;
-		hi[s->owner] += ts + SLACK_MAX;
+		hi[s->owner] += ts + SLACK_MAX + step;
 	}
 	for (h = 0; h < f->nheaps; h++) {
 		zmm_heap_summary_t s;
@@ -908,7 +911,8 @@ static void op_block_size(fuzz_t *f)
 	bsz = zmm_heap_block_size(f->heaps[h], s->p);
 	REQUIRE(bsz >= s->size, "slot %d: block_size %zu < %zu in use", idx, bsz, s->size);
 	/* the block of the request (a medium class's, maybe), plus a remainder too small to split off */
-	REQUIRE(bsz <= zmm_heap_true_size(f->heaps[s->owner], s->size) - ZMM_HEAP_HDR_SIZE + 2 * ZMM_HEAP_MIN_BLOCK,
+	REQUIRE(bsz <= zmm_heap_true_size(f->heaps[s->owner], s->size) - ZMM_HEAP_HDR_SIZE + 2 * ZMM_HEAP_MIN_BLOCK
+	               + ZMM_HEAP_REALLOC_STEP,
 	        "slot %d: block_size %zu for %zu bytes in use", idx, bsz, s->size);
 	REQUIRE(zmm_heap_block_size(f->heaps[h], s->p + 8) == 0, "slot %d: block_size of an interior pointer != 0", idx);
 	/* the usable size is ours: fill the slack and account it as in use */
