@@ -1236,9 +1236,30 @@ PHP_FUNCTION(zmm_check_heap)
 	add_assoc_zval(return_value, "errors", &list);
 }
 
+/* One row of zmm_stats()'s buckets (with_free: the bucket's free list) or classes (whose free
+ * blocks are in the large classes). */
+static void zmm_add_list_row(zval *list, size_t i, const zmm_bucket_stats_t *b, bool with_free)
+{
+	zval row;
+
+	array_init_size(&row, 9);
+	add_assoc_long(&row, "index", (zend_long)i);
+	add_assoc_long(&row, "block_size", (zend_long)b->block_size);
+	add_assoc_long(&row, "min_request", (zend_long)b->min_request);
+	add_assoc_long(&row, "max_request", (zend_long)b->max_request);
+	if (with_free) {
+		add_assoc_long(&row, "free_blocks", (zend_long)b->free_blocks);
+	}
+	add_assoc_long(&row, "cached_blocks", (zend_long)b->cached_blocks);
+	add_assoc_long(&row, "allocs", zmm_clamp(b->cache_hits + b->cache_misses));
+	add_assoc_long(&row, "cache_hits", zmm_clamp(b->cache_hits));
+	add_assoc_long(&row, "cache_misses", zmm_clamp(b->cache_misses));
+	add_next_index_zval(list, &row);
+}
+
 /* Statistics. The snapshot of the current heap is taken before anything is allocated for the
  * result, so memory.used equals memory_get_usage() at the call. Counters are the sum over both
- * epoch heaps (they count since the heaps were created); memory, cache, segments, buckets, large
+ * epoch heaps (they count since the heaps were created); memory, cache, segments, buckets, classes, large
  * classes, rest and fragmentation describe the current heap only, which serves this request. */
 PHP_FUNCTION(zmm_stats)
 {
@@ -1331,34 +1352,13 @@ PHP_FUNCTION(zmm_stats)
 	if (!limited) {
 		array_init_size(&buckets, ZMM_HEAP_NUM_BUCKETS);
 		for (i = 0; i < ZMM_HEAP_NUM_BUCKETS; i++) {
-			const zmm_bucket_stats_t *b = &st.buckets[i];
-			array_init_size(&row, 9);
-			add_assoc_long(&row, "index", (zend_long)i);
-			add_assoc_long(&row, "block_size", (zend_long)b->block_size);
-			add_assoc_long(&row, "min_request", (zend_long)b->min_request);
-			add_assoc_long(&row, "max_request", (zend_long)b->max_request);
-			add_assoc_long(&row, "free_blocks", (zend_long)b->free_blocks);
-			add_assoc_long(&row, "cached_blocks", (zend_long)b->cached_blocks);
-			add_assoc_long(&row, "allocs", zmm_clamp(b->cache_hits + b->cache_misses));
-			add_assoc_long(&row, "cache_hits", zmm_clamp(b->cache_hits));
-			add_assoc_long(&row, "cache_misses", zmm_clamp(b->cache_misses));
-			add_next_index_zval(&buckets, &row);
+			zmm_add_list_row(&buckets, i, &st.buckets[i], true);
 		}
 		add_assoc_zval(return_value, "buckets", &buckets);
 
 		array_init_size(&classes, (uint32_t)st.class_count);
 		for (i = 0; i < st.class_count && i < ZMM_HEAP_NUM_CLASSES; i++) {
-			const zmm_bucket_stats_t *b = &st.classes[i];
-			array_init_size(&row, 7);
-			add_assoc_long(&row, "index", (zend_long)i);
-			add_assoc_long(&row, "block_size", (zend_long)b->block_size);
-			add_assoc_long(&row, "min_request", (zend_long)b->min_request);
-			add_assoc_long(&row, "max_request", (zend_long)b->max_request);
-			add_assoc_long(&row, "cached_blocks", (zend_long)b->cached_blocks);
-			add_assoc_long(&row, "allocs", zmm_clamp(b->cache_hits + b->cache_misses));
-			add_assoc_long(&row, "cache_hits", zmm_clamp(b->cache_hits));
-			add_assoc_long(&row, "cache_misses", zmm_clamp(b->cache_misses));
-			add_next_index_zval(&classes, &row);
+			zmm_add_list_row(&classes, i, &st.classes[i], false);
 		}
 		add_assoc_zval(return_value, "classes", &classes);
 
