@@ -977,6 +977,7 @@ static PHP_GINIT_FUNCTION(zmm)
 	zmm_globals->segment_size = ZMM_SEGMENT_SIZE_DEFAULT;
 	zmm_globals->cache_size = ZMM_HEAP_CACHE_DEFAULT;
 	zmm_globals->keep_segments = 1;
+	zmm_globals->size_classes = true;
 	zmm_globals->inactive_reason = "not started";
 }
 
@@ -1129,7 +1130,8 @@ static PHP_MINFO_FUNCTION(zmm)
 	snprintf(buf, sizeof(buf), "%zu", g->cache_size);
 	php_info_print_table_row(2, "Cache size", buf);
 	php_info_print_table_row(2, "Protection", g->protection ? "on" : "off");
-	php_info_print_table_row(2, "Medium size classes", g->size_classes ? "on (521 to 3072 bytes)" : "off (exact sizes)");
+	php_info_print_table_row(2, "Medium size classes", !g->size_classes ? "off (exact sizes)"
+		: g->protection ? "on (requests of 497 to 3048 bytes)" : "on (requests of 521 to 3072 bytes)");
 	snprintf(buf, sizeof(buf), "%zu", st ? st->storage.segments + st->storage.pool_count : (size_t)0);
 	php_info_print_table_row(2, "Segments held", buf);
 #ifdef HAVE_ZMM_DELAYED_OOM

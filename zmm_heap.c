@@ -53,8 +53,9 @@
  *                      searched only when close to the limit
  *
  * Alloc path: small or medium -> cache pop (hit) -> smallest non-empty small bucket >= request (bitmap,
- * lowest set bit) -> large trie best fit -> rest list (only near the limit) -> flush the medium lists
- * and search again, if they held blocks -> new segment (limit hook first, oom hook on storage failure).
+ * lowest set bit) -> large trie best fit -> rest list (only near the limit) -> for a standard segment,
+ * flush the medium lists and search again, if they held blocks -> new segment (limit hook first, oom
+ * hook on storage failure).
  * The block found is split; the tail goes to the free structures (to the rest list for a new huge
  * segment). A small or medium miss takes up to 32 blocks of its size at once (refill:
  * one handed out, the others cached). The cache pop and push are inlined into the caller from
@@ -1009,25 +1010,33 @@ ZMM_NOASAN static zmm_segment_t *segment_new(zmm_heap_t *heap, size_t size, size
 
 /*** Allocation ***/
 
-ZMM_NOASAN static inline size_t true_size_of(const zmm_heap_t *heap, size_t size)
+/* The block a request needs before rounding to a medium class: max(32, align8(size + extra + 16)),
+ * or 0 on overflow. */
+ZMM_NOASAN static inline size_t exact_size_of(const zmm_heap_t *heap, size_t size)
 {
 	size_t t = size + heap->extra + HDR + ZMM_HEAP_ALIGNMENT - 1;
 	if (ZMM_UNLIKELY(t < size)) {
 		return 0;                              /* overflow */
 	}
 	t &= ~(size_t)(ZMM_HEAP_ALIGNMENT - 1);
+	return t < MIN_BLOCK ? MIN_BLOCK : t;
+}
+
+ZMM_NOASAN static inline size_t true_size_of(const zmm_heap_t *heap, size_t size)
+{
+	size_t t = exact_size_of(heap, size);
 	if (t > MAX_CLASS_BLOCK || t < MAX_SMALL || !heap->options.size_classes) {
-		return t < MIN_BLOCK ? MIN_BLOCK : t;
+		return t;
 	}
 	/* a medium request: its class's block */
 	return LIST_BLOCK(zmm_heap_list_of_request[(t - HDR) / ZMM_HEAP_ALIGNMENT]);
 }
 
-/* The cache list that keeps a freed block of bs bytes (a valid block size), or -1: not small, and
- * not a medium class's size (or size classes off). */
+/* The cache list that keeps a freed block of bs bytes (a multiple of 8), or -1: not small, and not
+ * a medium class's size (or size classes off), or below the smallest block (a damaged size word). */
 ZMM_NOASAN static inline int list_of_block(const zmm_heap_t *heap, size_t bs)
 {
-	if (bs <= MAX_CLASS_BLOCK) {
+	if (bs - MIN_BLOCK <= MAX_CLASS_BLOCK - MIN_BLOCK) {
 		unsigned idx = zmm_heap_list_of_block[BUCKET_OF(bs)];
 		if (idx < heap->fast.lists) {
 			return (int)idx;
@@ -1468,7 +1477,7 @@ ZMM_NOASAN int zmm_heap_free_at(zmm_segment_t *seg, void *ptr)
 		return free_general(owner, seg, ptr, 1);
 	}
 	/* small or medium, and live (a damaged size word or next tag goes to free_release, which reports it) */
-	if (owner->fast.cached < owner->fast.cache_limit && block_is_live(seg, b) && list_of_block(owner, BSIZE(b)) >= 0) {
+	if (list_of_block(owner, BSIZE(b)) >= 0 && owner->fast.cached < owner->fast.cache_limit && block_is_live(seg, b)) {
 		cache_push(owner, b, BSIZE(b));
 		return ZMM_FREE_OK;
 	}
@@ -1800,6 +1809,11 @@ ZMM_NOASAN static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size)
 	if (ZMM_UNLIKELY(true_size == 0)) {
 		oom_hook(heap, size, (size_t)-1);
 		return NULL;
+	}
+	if (true_size > orig && exact_size_of(heap, size) <= orig) {
+		/* a block of no class's size in the medium range (an unsplittable tail made it) that holds
+		 * the new size already, though the size's class would not fit in it: keep it */
+		true_size = orig;
 	}
 	next = AT(b, orig);
 

@@ -98,8 +98,8 @@ typedef struct zmm_heap_options {
 	size_t cache_limit;            /* bytes the per-bucket cache may hold; 0 disables the cache */
 	int    protection;             /* 1: header cookies and canaries after each block (runtime option) */
 	size_t limit;                  /* bytes of segments the heap may hold; ZMM_HEAP_NO_LIMIT for none */
-	int    refill;                 /* 1: a small cache miss carves a batch of blocks of its size and
-	                                * caches the spares (default); 0: one block per miss, as PHP 5 */
+	int    refill;                 /* 1: a small or medium cache miss carves a batch of blocks of its size
+	                                * and caches the spares (default); 0: one block per miss, as PHP 5 */
 	int    size_classes;           /* 1: requests above the small range up to ZMM_HEAP_MAX_CLASS_REQUEST
 	                                * get a block of their medium class, which the cache keeps when freed,
 	                                * and realloc resizes larger blocks in 4 KiB steps (default); 0: exact

@@ -103,6 +103,8 @@ NOASAN static size_t header_size(const void *p)
 static void check_block(zmm_heap_t *h, zmm_storage_t *st, slot_t *s, const char *what)
 {
 	size_t t = zmm_heap_true_size(h, s->n), slack = ZMM_HEAP_MIN_BLOCK;
+	/* the exact size: realloc keeps a block of no class's size that holds it (an unsplittable tail) */
+	size_t x = (s->n + (zmm_heap_get_options(h)->protection ? ZMM_HEAP_PROTECTION_EXTRA : 0) + ZMM_HEAP_HDR_SIZE + 7) & ~(size_t)7;
 	if (((uintptr_t)s->p & (ZMM_HEAP_ALIGNMENT - 1)) != 0) {
 		MISMATCH("%s: %p is not aligned", what, (void *)s->p);
 	}
@@ -115,7 +117,7 @@ static void check_block(zmm_heap_t *h, zmm_storage_t *st, slot_t *s, const char 
 		slack += ZMM_HEAP_REALLOC_STEP;
 	}
 	s->bsz = header_size(s->p);
-	if (s->bsz < t || s->bsz - t >= slack) {
+	if (s->bsz < (x < ZMM_HEAP_MIN_BLOCK ? ZMM_HEAP_MIN_BLOCK : x) || s->bsz >= t + slack) {
 		MISMATCH("%s: block of %zu bytes for a request of %zu (true size %zu)", what, s->bsz, s->n, t);
 	}
 }

@@ -3728,7 +3728,7 @@ ZMM_TEST(t_medium_classes)
 	ZMM_CHECK_EQ(S(f.h).cached_blocks, 1);
 
 	/* a block of a non-class size in the class range is freed for real: a 3104-byte hole taken by a
-	 * 3088-byte class request keeps its 16 spare bytes */
+	 * request of the last class (3088-byte blocks) keeps its 16 spare bytes */
 	big = zmm_heap_alloc(f.h, 3088);
 	b = zmm_heap_alloc(f.h, 8);
 	ZMM_REQUIRE(big && b);
@@ -3853,6 +3853,33 @@ ZMM_TEST(t_medium_realloc)
 	CHECK_OK(f.h);
 	ZMM_CHECK_EQ(zmm_heap_free(f.h, b), ZMM_FREE_OK);
 	ZMM_CHECK_EQ(zmm_heap_free(f.h, c), ZMM_FREE_OK);
+	CHECK_OK(f.h);
+	fx_close_empty(&f);
+
+	/* a block of no class's size in the medium range (a 544-byte hole taken by a 528-byte small
+	 * request) keeps every size it holds, though the class of its usable size would not fit */
+	ZMM_REQUIRE(fx_storage(&f, SEG256, 2) == 0);
+	f.h = fx_heap_classes(&f, 0, 0, 0);                        /* no cache: the holes stay put */
+	ZMM_REQUIRE(f.h != NULL);
+	a = zmm_heap_alloc(f.h, 3100);                             /* 3120: above the classes */
+	sep = zmm_heap_alloc(f.h, 8);
+	ZMM_REQUIRE(a && sep);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, a), ZMM_FREE_OK);
+	c = zmm_heap_alloc(f.h, 2560);                             /* 2576 out of the 3120 hole: 544 left */
+	ZMM_CHECK(c == a);
+	b = zmm_heap_alloc(f.h, 512);                              /* 528 out of the 544 hole: all of it */
+	ZMM_REQUIRE(b != NULL);
+	ZMM_CHECK(b == c + 2576);
+	ZMM_CHECK_EQ(blk(b), 544);
+	ZMM_CHECK_EQ(zmm_heap_true_size(f.h, 528), 656);
+	ZMM_CHECK(zmm_heap_realloc(f.h, b, 528) == b);             /* fits: kept */
+	ZMM_CHECK_EQ(blk(b), 544);
+	ZMM_CHECK(zmm_heap_realloc(f.h, b, 400) == b);             /* shrinks in place */
+	ZMM_CHECK_EQ(blk(b), 416);
+	CHECK_OK(f.h);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, b), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, c), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, sep), ZMM_FREE_OK);
 	CHECK_OK(f.h);
 	fx_close_empty(&f);
 }
