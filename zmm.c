@@ -228,40 +228,33 @@ static size_t zmm_real_size(const zmm_heap_t *heap)
 
 #define ZMM_SEGMENT_SIZE_EXPECTED "a power of two from 64K to 32M (e.g. 256K, 1M)"
 
-static PHP_INI_MH(OnUpdateZmmEnable)
+/* The boolean settings: parses new_value into *dst, or warns (naming the setting, the accepted
+ * values and the default that stays in force) and fails. */
+static zend_result zmm_ini_bool(const zend_ini_entry *entry, const zend_string *new_value, bool *dst, int def)
 {
 	bool v;
 	if (!new_value || !zmm_parse_bool(new_value, &v)) {
-		zend_error(E_WARNING, "%s: invalid value '%s'; expected a boolean (1/0, On/Off, yes/no, true/false); using the default 1",
-			ZSTR_VAL(entry->name), new_value ? ZSTR_VAL(new_value) : "");
+		zend_error(E_WARNING, "%s: invalid value '%s'; expected a boolean (1/0, On/Off, yes/no, true/false); using the default %d",
+			ZSTR_VAL(entry->name), new_value ? ZSTR_VAL(new_value) : "", def);
 		return FAILURE;
 	}
-	ZMM_G(enable) = v;
+	*dst = v;
 	return SUCCESS;
+}
+
+static PHP_INI_MH(OnUpdateZmmEnable)
+{
+	return zmm_ini_bool(entry, new_value, &ZMM_G(enable), 1);
 }
 
 static PHP_INI_MH(OnUpdateZmmProtection)
 {
-	bool v;
-	if (!new_value || !zmm_parse_bool(new_value, &v)) {
-		zend_error(E_WARNING, "%s: invalid value '%s'; expected a boolean (1/0, On/Off, yes/no, true/false); using the default 0",
-			ZSTR_VAL(entry->name), new_value ? ZSTR_VAL(new_value) : "");
-		return FAILURE;
-	}
-	ZMM_G(protection) = v;
-	return SUCCESS;
+	return zmm_ini_bool(entry, new_value, &ZMM_G(protection), 0);
 }
 
 static PHP_INI_MH(OnUpdateZmmSizeClasses)
 {
-	bool v;
-	if (!new_value || !zmm_parse_bool(new_value, &v)) {
-		zend_error(E_WARNING, "%s: invalid value '%s'; expected a boolean (1/0, On/Off, yes/no, true/false); using the default 1",
-			ZSTR_VAL(entry->name), new_value ? ZSTR_VAL(new_value) : "");
-		return FAILURE;
-	}
-	ZMM_G(size_classes) = v;
-	return SUCCESS;
+	return zmm_ini_bool(entry, new_value, &ZMM_G(size_classes), 1);
 }
 
 static PHP_INI_MH(OnUpdateZmmStorage)
