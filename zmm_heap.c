@@ -1767,6 +1767,7 @@ ZMM_NOASAN static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size)
 	zmm_block_t *b, *next;
 	size_t orig, true_size;
 	void *np;
+	int nlist;
 
 	if (ptr == NULL) {
 		return zmm_heap_alloc(heap, size);
@@ -1848,9 +1849,9 @@ ZMM_NOASAN static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size)
 	}
 
 	/* grow, small or medium target: swap with a cached block (PHP 5's cache swap) */
-	if (list_of_block(heap, true_size) >= 0 && list_of_block(heap, orig) >= 0
-	    && heap->fast.cache[list_of_block(heap, true_size)]) {
-		unsigned idx = (unsigned)list_of_block(heap, true_size);
+	nlist = list_of_block(heap, true_size);
+	if (nlist >= 0 && heap->fast.cache[nlist] != NULL && list_of_block(heap, orig) >= 0) {
+		unsigned idx = (unsigned)nlist;
 		size_t keep = payload_bytes(heap, b);
 		zmm_block_t *nb = cache_pop(heap, idx);
 		memcpy(PAYLOAD(nb), ptr, keep);
@@ -2314,11 +2315,13 @@ ZMM_NOASAN static int stats_impl(const zmm_heap_t *heap, zmm_heap_stats_t *out, 
 	if (limited) {
 		return 0;
 	}
-	for (i = 0; i < NUM_BUCKETS; i++) {
-		zmm_bucket_stats_t *row = &out->buckets[i];
-		const zmm_free_block_t *p;
+	/* one row per cache list in use: the buckets, then the classes (each takes the requests above
+	 * the list before it; free blocks of a class's size are in the large tries) */
+	out->class_count = heap->fast.lists - NUM_BUCKETS;
+	for (i = 0; i < heap->fast.lists; i++) {
+		zmm_bucket_stats_t *row = i < NUM_BUCKETS ? &out->buckets[i] : &out->classes[i - NUM_BUCKETS];
 		const zmm_heap_cached_t *c;
-		size_t bs = BUCKET_SIZE(i);
+		size_t bs = LIST_BLOCK(i);
 		size_t base = HDR + heap->extra;
 		row->block_size = bs;
 		if (bs < base) {
@@ -2326,32 +2329,19 @@ ZMM_NOASAN static int stats_impl(const zmm_heap_t *heap, zmm_heap_stats_t *out, 
 			row->max_request = 0;
 		} else {
 			row->max_request = bs - base;
-			row->min_request = (i > 0 && BUCKET_SIZE(i - 1) >= base) ? BUCKET_SIZE(i - 1) - base + 1 : 0;
+			row->min_request = (i > 0 && LIST_BLOCK(i - 1) >= base) ? LIST_BLOCK(i - 1) - base + 1 : 0;
 		}
-		for (p = heap->small_heads[i].next_free; p != &heap->small_heads[i]; p = p->next_free) {
-			row->free_blocks++;
+		if (i < NUM_BUCKETS) {
+			const zmm_free_block_t *p;
+			for (p = heap->small_heads[i].next_free; p != &heap->small_heads[i]; p = p->next_free) {
+				row->free_blocks++;
+			}
 		}
 		for (c = heap->fast.cache[i]; c; c = c->next) {
 			row->cached_blocks++;
 		}
 		row->cache_hits = heap->fast.cache_hits[i];
 		row->cache_misses = heap->cache_misses[i];
-	}
-	if (heap->options.size_classes) {
-		out->class_count = ZMM_HEAP_NUM_CLASSES;
-		for (i = 0; i < ZMM_HEAP_NUM_CLASSES; i++) {
-			zmm_bucket_stats_t *row = &out->classes[i];
-			const zmm_heap_cached_t *c;
-			size_t base = HDR + heap->extra;
-			row->block_size = LIST_BLOCK(NUM_BUCKETS + i);
-			row->max_request = row->block_size - base;
-			row->min_request = (i > 0 ? LIST_BLOCK(NUM_BUCKETS + i - 1) : MAX_SMALL - ZMM_HEAP_ALIGNMENT) - base + 1;
-			for (c = heap->fast.cache[NUM_BUCKETS + i]; c; c = c->next) {
-				row->cached_blocks++;
-			}
-			row->cache_hits = heap->fast.cache_hits[NUM_BUCKETS + i];
-			row->cache_misses = heap->cache_misses[NUM_BUCKETS + i];
-		}
 	}
 	classes = zmm_high_bit(heap->segment_size) + 1;
 	if (heap->large_bitmap && zmm_high_bit(heap->large_bitmap) + 1 > classes) {
