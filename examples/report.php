@@ -180,6 +180,21 @@ $busy = count(array_filter($s['buckets'], static fn(array $b): bool => $b['alloc
 $out(sprintf('  (%d of %d buckets used%s)', $busy, count($s['buckets']), $busy > count($rows) ? ', busiest shown' : ''));
 
 $out();
+if ($s['classes'] === []) {
+	$out('medium classes: off (zmm.size_classes=0: requests above the small range get exact-size blocks)');
+} else {
+	$out('medium classes (requests rounded up to the class; freed blocks cached like small ones)');
+	$out(sprintf('  %5s %9s %6s %9s %6s  %s', 'block', 'requests', 'cached', 'allocs', 'hit%', 'allocs'));
+	$maxAllocs = max(1, ...array_column($s['classes'], 'allocs'));
+	foreach ($s['classes'] as $b) {
+		$out(sprintf('  %5d %4d-%-4d %6d %9d %6s  %s', $b['block_size'], $b['min_request'], $b['max_request'],
+			$b['cached_blocks'], $b['allocs'], pct($b['cache_hits'], $b['cache_hits'] + $b['cache_misses']),
+			rtrim(bar($b['allocs'], $maxAllocs, 30, '*', ' '))));
+	}
+	$out(sprintf('  medium flushes before a new segment: %d', $c['medium_flushes']));
+}
+
+$out();
 $hits = $c['cache_hits'];
 $misses = $c['cache_misses'];
 $out(sprintf('cache: hit rate %s (%d hits, %d misses); %d blocks, %s of %s',
