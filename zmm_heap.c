@@ -1621,76 +1621,117 @@ ZMM_NOASAN static inline size_t grow_size(const zmm_heap_t *heap, size_t true_si
 	       ? r : true_size;
 }
 
+/* Everything the realloc fast paths below do not finish: realloc_impl inside the annotation bracket.
+ * Out of line, and reached by tail calls, so that zmm_heap_realloc_at needs no stack frame. */
+ZMM_NOASAN ZMM_NOINLINE static void *realloc_general(zmm_heap_t *heap, void *ptr, size_t size)
+{
+	void *np;
+
+	ANN_ENTER(heap);
+	np = realloc_impl(heap, ptr, size);
+	ANN_LEAVE(heap);
+	return np;
+}
+
+/* PHP 5's cache swap, for realloc_fast: the live block at ptr (size word word = size | USED, cache
+ * list oidx) grows into list nidx, whose cache holds a block: copy into that block, which leaves the
+ * cache, and cache the old one in its place. */
+ZMM_NOASAN ZMM_NOINLINE static void *realloc_swap(zmm_heap_t *heap, void *ptr, size_t word, unsigned oidx, unsigned nidx)
+{
+	zmm_heap_cached_t *nc = heap->fast.cache[nidx], *oc = (zmm_heap_cached_t *)(void *)BLOCK_OF(ptr);
+	size_t ns = nc->size & ~F_FLAG;             /* the new block's size | USED */
+
+	heap->fast.cache[nidx] = nc->next;          /* before the copy overwrites the link */
+	memcpy((char *)nc + HDR, ptr, word - T_USED - HDR);
+	nc->size = ns;
+	oc->size = word | F_FLAG;
+	oc->next = heap->fast.cache[oidx];
+	heap->fast.cache[oidx] = oc;
+	heap->fast.cached -= ns - word;
+	heap->fast.cache_hits[nidx]++;
+	heap->fast.cache_pushes++;
+	heap->counters.reallocs++;
+	return (char *)nc + HDR;
+}
+
 /* The realloc fast path, for a ptr inside seg that belongs to heap in fast mode and a new size in
  * the small (or medium) range: a live block of a bucket's or class's size (zmm_heap_live_list: the
  * checks of block_is_live) whose new size falls in its own list is returned as it is; one that grows
- * into a list whose cache holds a block is swapped with that block (PHP 5's cache swap). Returns
- * NULL for everything else, which realloc_impl does (and reports) with the full checks. Same results
- * and counters as realloc_impl, without its preamble. */
+ * into a list whose cache holds a block is swapped with that block (realloc_swap). Everything else
+ * goes to realloc_general, which does it (and reports) with the full checks. Same results and
+ * counters as realloc_impl, without its preamble. */
 ZMM_NOASAN static inline void *realloc_fast(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size)
 {
 	size_t bs, oidx;
 	unsigned nidx;
-	zmm_block_t *nb;
 
-	if (!zmm_heap_live_list(seg, ptr, &heap->fast.lists, &oidx, &bs)) {
-		return NULL;
+	if (zmm_heap_live_list(seg, ptr, &heap->fast.lists, &oidx, &bs)) {
+		nidx = zmm_heap_list_of_request[(size + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT];
+		if (nidx == oidx) {
+			heap->counters.reallocs++;
+			return ptr;
+		}
+		if (nidx > oidx && heap->fast.cache[nidx] != NULL) {
+			return realloc_swap(heap, ptr, bs, (unsigned)oidx, nidx);
+		}
 	}
-	nidx = zmm_heap_list_of_request[(size + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT];
-	if (nidx == oidx) {
-		heap->counters.reallocs++;
-		return ptr;
+	return realloc_general(heap, ptr, size);
+}
+
+/* The size of the live block at ptr (inside seg), for the large realloc paths: the checks of
+ * zmm_heap_live_list for any size (8-aligned payload start, USED and not cached, inside the segment,
+ * its size word equal to the next block's prev tag). 0 when any of them fails. */
+ZMM_NOASAN static inline size_t live_block_size(const zmm_segment_t *seg, const void *ptr)
+{
+	size_t off = (size_t)((const char *)ptr - (const char *)seg), w, bs;
+
+	if ((off & (ZMM_HEAP_ALIGNMENT - 1)) != 0 || !((seg->starts[off >> 9] >> ((off >> 3) & 63)) & 1)) {
+		return 0;
 	}
-	if (nidx < oidx || heap->fast.cache[nidx] == NULL) {
-		return NULL;
+	w = BLOCK_OF(ptr)->size;
+	bs = w - T_USED;                            /* a multiple of 8 exactly when w is USED, not cached */
+	if ((bs & (T_MASK | F_FLAG)) != 0 || bs < MIN_BLOCK || bs > seg->size - off
+	    || AT(BLOCK_OF(ptr), bs)->prev != w) {
+		return 0;
 	}
-	heap->counters.reallocs++;
-	bs -= T_USED;
-	nb = cache_pop(heap, nidx);
-	memcpy(PAYLOAD(nb), ptr, bs - HDR);
-	cache_push(heap, BLOCK_OF(ptr), bs);
-	return PAYLOAD(nb);
+	return bs;
 }
 
 /* The other realloc fast path: a string or array growing at the head of its own huge segment into
- * the rest tail behind it (what `.=` does to a megabyte string, again and again). The tail's header
- * moves forward and, as in the general path, becomes the newest rest block; there is no split,
- * no free-list dispatch and no second lookup. Every tag and link it relies on is checked as
- * block_release and list_unlink check them; anything else (and any damage, which realloc_impl then
- * reports) returns NULL for the general path. Fast mode only. */
-ZMM_NOASAN static void *realloc_grow_rest(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size)
+ * the rest tail behind it (what `.=` does to a megabyte string, again and again). b is live, of orig
+ * bytes (live_block_size), and true_size is above orig. The tail's header moves forward and, as in
+ * the general path, becomes the newest rest block; there is no split, no free-list dispatch and no
+ * second lookup. Every tag and link it relies on is checked as block_release and list_unlink check
+ * them; anything else (and any damage, which realloc_impl then reports) goes to realloc_general. */
+ZMM_NOASAN ZMM_NOINLINE static void *realloc_grow_rest(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size,
+                                                      size_t orig, size_t true_size)
 {
 	zmm_block_t *b = BLOCK_OF(ptr), *next, *after;
 	zmm_free_block_t *fb, *nf, *p, *n, *head;
-	size_t orig, ns, true_size, rem, end = seg->size - HDR;
+	size_t ns, rem, end = seg->size - HDR;
 
-	if (!is_first_block(seg, b) || !start_test(seg, b) || (b->size & (T_MASK | F_FLAG)) != T_USED) {
-		return NULL;
-	}
-	orig = BSIZE(b);
-	true_size = true_size_of(heap, size);
-	if (orig < MIN_BLOCK || orig > end - SEG_HDR || true_size <= orig) {
-		return NULL;
+	if (!is_first_block(seg, b)) {
+		return realloc_general(heap, ptr, size);
 	}
 	next = AT(b, orig);
-	if (next->prev != b->size || (next->size & (T_MASK | F_FLAG)) != (T_FREE | F_FLAG)) {
-		return NULL;
+	if ((next->size & (T_MASK | F_FLAG)) != (T_FREE | F_FLAG)) {
+		return realloc_general(heap, ptr, size);
 	}
 	ns = BSIZE(next);
 	if (ns < MIN_BLOCK || ns > end - SEG_HDR - orig || !start_test(seg, next)) {
-		return NULL;
+		return realloc_general(heap, ptr, size);
 	}
 	after = AT(next, ns);
 	if (after->prev != (next->size & ~F_FLAG) || !is_guard(after)
 	    || orig + ns < true_size || orig + ns - true_size < MIN_BLOCK) {
-		return NULL;
+		return realloc_general(heap, ptr, size);
 	}
 	true_size = grow_size(heap, true_size, orig + ns);
 	fb = (zmm_free_block_t *)next;
 	p = fb->prev_free;
 	n = fb->next_free;
 	if (p == fb || n == fb || !link_ok(heap, p) || !link_ok(heap, n) || p->next_free != fb || n->prev_free != fb) {
-		return NULL;
+		return realloc_general(heap, ptr, size);
 	}
 	rem = orig + ns - true_size;
 	p->next_free = n;                            /* out of its place ... */
@@ -1716,43 +1757,39 @@ ZMM_NOASAN static void *realloc_grow_rest(zmm_heap_t *heap, zmm_segment_t *seg, 
 	return ptr;
 }
 
-/* The fast paths for a large new size (fast mode): a live large block that already fits it with less
- * than REALLOC_STEP to spare is kept (size classes on); else realloc_grow_rest. */
+/* The fast paths for a large new size (fast mode: no protection extra, so the true size is the
+ * request plus the header, 8-aligned): a live block that grows tries realloc_grow_rest; one that
+ * already fits the size with less than REALLOC_STEP to spare is kept (size classes on). */
 ZMM_NOASAN static inline void *realloc_large(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size)
 {
-	zmm_block_t *b = BLOCK_OF(ptr);
+	size_t orig = live_block_size(seg, ptr);
+	/* size is above the classes here (fast_limit), so this is true_size_of's result, or below size
+	 * on overflow */
+	size_t true_size = (size + HDR + ZMM_HEAP_ALIGNMENT - 1) & SIZE_MASK;
 
-	if (heap->options.size_classes && block_is_live(seg, b)) {
-		size_t orig = BSIZE(b), true_size = true_size_of(heap, size);
-		/* size is above the classes here (fast_limit), so true_size is too, or 0 on overflow */
-		if (true_size != 0 && true_size <= orig && orig - true_size < REALLOC_STEP) {
+	if (orig != 0 && true_size > size) {
+		if (true_size > orig) {
+			return realloc_grow_rest(heap, seg, ptr, size, orig, true_size);
+		}
+		if (heap->options.size_classes && orig - true_size < REALLOC_STEP) {
 			heap->counters.reallocs++;
 			return ptr;
 		}
 	}
-	return realloc_grow_rest(heap, seg, ptr, size);
+	return realloc_general(heap, ptr, size);
 }
 
 ZMM_NOASAN void *zmm_heap_realloc_at(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size)
 {
-	void *np;
-
 	if (seg != NULL && seg->owner == heap) {
 		if (size < heap->fast.fast_limit) {
-			np = realloc_fast(heap, seg, ptr, size);
-		} else if (!heap->slow) {
-			np = realloc_large(heap, seg, ptr, size);
-		} else {
-			np = NULL;
+			return realloc_fast(heap, seg, ptr, size);
 		}
-		if (np != NULL) {
-			return np;
+		if (!heap->slow) {
+			return realloc_large(heap, seg, ptr, size);
 		}
 	}
-	ANN_ENTER(heap);
-	np = realloc_impl(heap, ptr, size);
-	ANN_LEAVE(heap);
-	return np;
+	return realloc_general(heap, ptr, size);
 }
 
 ZMM_NOASAN void *zmm_heap_realloc(zmm_heap_t *heap, void *ptr, size_t size)
