@@ -802,14 +802,15 @@ static ZEND_COLD void *zmm_realloc_foreign(void *ptr, size_t size)
 
 static void *zmm_realloc(void *ptr, size_t size)
 {
-	zmm_segment_t *seg = NULL;
+	zmm_segment_t *seg;
 	void *p;
 
-	if (ptr) {
-		seg = zmm_storage_find(&zmm_state->storage, ptr);
-		if (UNEXPECTED(seg == NULL || seg->owner == NULL)) {
-			return zmm_realloc_foreign(ptr, size);
-		}
+	if (ptr == NULL) {
+		return zmm_malloc(size);                /* the inline cache pop */
+	}
+	seg = zmm_storage_find(&zmm_state->storage, ptr);
+	if (UNEXPECTED(seg == NULL || seg->owner == NULL)) {
+		return zmm_realloc_foreign(ptr, size);
 	}
 	p = zmm_heap_realloc_at(zmm_state->cur, seg, ptr, size);
 	if (EXPECTED(p != NULL)) {

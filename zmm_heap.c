@@ -1634,15 +1634,17 @@ ZMM_NOASAN ZMM_NOINLINE static void *realloc_general(zmm_heap_t *heap, void *ptr
 }
 
 /* PHP 5's cache swap, for realloc_fast: the live block at ptr (size word word = size | USED, cache
- * list oidx) grows into list nidx, whose cache holds a block: copy into that block, which leaves the
- * cache, and cache the old one in its place. */
+ * list oidx) moves to list nidx, whose cache holds a block: copy into that block, which leaves the
+ * cache, and cache the old one in its place. Growth (PHP 5) and, with size classes, shrinking: a
+ * block that shrinks into another list keeps its own block's size available, as Zend MM 7 moves a
+ * shrinking element to the smaller bin. */
 ZMM_NOASAN ZMM_NOINLINE static void *realloc_swap(zmm_heap_t *heap, void *ptr, size_t word, unsigned oidx, unsigned nidx)
 {
 	zmm_heap_cached_t *nc = heap->fast.cache[nidx], *oc = (zmm_heap_cached_t *)(void *)BLOCK_OF(ptr);
 	size_t ns = nc->size & ~F_FLAG;             /* the new block's size | USED */
 
 	heap->fast.cache[nidx] = nc->next;          /* before the copy overwrites the link */
-	memcpy((char *)nc + HDR, ptr, word - T_USED - HDR);
+	memcpy((char *)nc + HDR, ptr, (ns < word ? ns : word) - T_USED - HDR);
 	nc->size = ns;
 	oc->size = word | F_FLAG;
 	oc->next = heap->fast.cache[oidx];
@@ -1654,12 +1656,43 @@ ZMM_NOASAN ZMM_NOINLINE static void *realloc_swap(zmm_heap_t *heap, void *ptr, s
 	return (char *)nc + HDR;
 }
 
+/* realloc_fast's shrink of a medium class's block (bs bytes) into a smaller list whose cache is
+ * empty: a new block for size bytes, the data copied, and the old block freed (into its class's
+ * cache, if there is room), as Zend MM 7 moves a shrinking element to its smaller bin. Splitting the
+ * class block in place instead would leave its class's cache empty: page.php allocated 127 blocks
+ * of 2048 bytes per request, each cut down to a few hundred bytes, and every one of them missed.
+ * Only when no limit can refuse the new block (a shrink must not fail on the limit); else the
+ * general path splits in place. Counted as one alloc and one free besides the realloc, as a move. */
+ZMM_NOASAN ZMM_NOINLINE static void *realloc_shrink_class(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size, size_t bs)
+{
+	void *np;
+
+	if (heap->limit != ZMM_HEAP_NO_LIMIT && heap->real_size + heap->segment_size > heap->limit) {
+		return realloc_general(heap, ptr, size);
+	}
+	np = zmm_heap_alloc(heap, size);
+	if (np == NULL) {
+		return realloc_general(heap, ptr, size);
+	}
+	memcpy(np, ptr, size);
+	heap->counters.reallocs++;
+	if (heap->fast.cached < heap->fast.cache_limit) {
+		cache_push(heap, BLOCK_OF(ptr), bs);
+	} else {
+		heap->counters.frees++;
+		block_release(heap, seg, BLOCK_OF(ptr));
+	}
+	return np;
+}
+
 /* The realloc fast path, for a ptr inside seg that belongs to heap in fast mode and a new size in
  * the small (or medium) range: a live block of a bucket's or class's size (zmm_heap_live_list: the
- * checks of block_is_live) whose new size falls in its own list is returned as it is; one that grows
- * into a list whose cache holds a block is swapped with that block (realloc_swap). Everything else
- * goes to realloc_general, which does it (and reports) with the full checks. Same results and
- * counters as realloc_impl, without its preamble. */
+ * checks of block_is_live) whose new size falls in its own list is returned as it is; one that moves
+ * to a list whose cache holds a block is swapped with that block (realloc_swap; a shrink only while
+ * the cache is below its cap); a class block that shrinks into a list with an empty cache is moved
+ * (realloc_shrink_class), and a small one is split in place by the general path, as PHP 5 did.
+ * Everything else goes to realloc_general, which does it (and reports) with the full checks. Same
+ * results and counters as realloc_impl, without its preamble. */
 ZMM_NOASAN static inline void *realloc_fast(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size)
 {
 	size_t bs, oidx;
@@ -1671,8 +1704,18 @@ ZMM_NOASAN static inline void *realloc_fast(zmm_heap_t *heap, zmm_segment_t *seg
 			heap->counters.reallocs++;
 			return ptr;
 		}
-		if (nidx > oidx && heap->fast.cache[nidx] != NULL) {
-			return realloc_swap(heap, ptr, bs, (unsigned)oidx, nidx);
+		if (nidx > oidx) {
+			if (heap->fast.cache[nidx] != NULL) {
+				return realloc_swap(heap, ptr, bs, (unsigned)oidx, nidx);
+			}
+		} else {
+			/* a shrink: the swap caches the bigger block, so only below the cap, as a push */
+			if (heap->fast.cache[nidx] != NULL && heap->fast.cached < heap->fast.cache_limit) {
+				return realloc_swap(heap, ptr, bs, (unsigned)oidx, nidx);
+			}
+			if (oidx >= ZMM_HEAP_NUM_BUCKETS) {
+				return realloc_shrink_class(heap, seg, ptr, size, bs - T_USED);
+			}
 		}
 	}
 	return realloc_general(heap, ptr, size);

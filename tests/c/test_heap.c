@@ -1883,7 +1883,22 @@ ZMM_TEST(t_realloc_fast)
 		ZMM_CHECK_EQ(f.log.last.kind, ZMM_ERROR_CACHED_FREE);
 	}
 	CHECK_OK(f.h);
-	/* a smaller bucket, or a bucket with an empty cache, goes the general way (and keeps data) */
+	/* a shrink into a bucket whose cache holds a block swaps too, and caches the bigger block */
+	a = zmm_heap_alloc(f.h, 150);                      /* a 168-byte block, cached next */
+	ZMM_REQUIRE(a != NULL);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, a), ZMM_FREE_OK);
+	p = zmm_heap_realloc(f.h, q, 150);
+	ZMM_REQUIRE(p != NULL);
+	ZMM_CHECK(verify(p, 97, 21));
+	ZMM_CHECK_EQ(blk(p), 168);
+	if (fast) {
+		ZMM_CHECK(p == a);
+		ZMM_CHECK_EQ(S(f.h).cached, 120 + 216);
+		ZMM_CHECK_EQ(zmm_heap_free(f.h, q), ZMM_FREE_INVALID);  /* q's block is cached */
+	}
+	CHECK_OK(f.h);
+	q = p;
+	/* a bucket with an empty cache goes the general way (split in place, data kept) */
 	p = zmm_heap_realloc(f.h, q, 40);
 	ZMM_REQUIRE(p != NULL);
 	ZMM_CHECK(verify(p, 40, 21));
@@ -3807,12 +3822,15 @@ ZMM_TEST(t_medium_classes)
 	fx_close_empty(&f);
 }
 
-/* Realloc with classes: within a class nothing moves, a shrink across classes splits in place, a
- * growth into a class whose cache holds a block swaps with it (contents kept, the old block cached). */
+/* Realloc with classes: within a class nothing moves; a shrink across classes moves to a block of
+ * the smaller class (swapped with a cached one, or newly made) and caches the old block, unless a
+ * limit could refuse the new block, then it splits in place; a growth into a class whose cache holds
+ * a block swaps with it (contents kept, the old block cached). */
 ZMM_TEST(t_medium_realloc)
 {
 	fx f;
-	char *a, *b, *c, *sep;
+	char *a, *b, *c, *d, *sep;
+	zmm_heap_counters_t c0, c1;
 
 	ZMM_REQUIRE(fx_storage(&f, SEG256, 2) == 0);
 	f.h = fx_heap_classes(&f, CACHE_DEF, 0, 0);
@@ -3835,24 +3853,70 @@ ZMM_TEST(t_medium_realloc)
 	}
 	ZMM_CHECK(zmm_heap_realloc(f.h, c, 768) == c);             /* same class */
 	ZMM_CHECK_EQ(blk(c), 784);
-	ZMM_CHECK(zmm_heap_realloc(f.h, c, 620) == c);             /* 784 -> 656 + a 128-byte free tail */
-	ZMM_CHECK_EQ(blk(c), 656);
+	c0 = C(f.h);
+	d = zmm_heap_realloc(f.h, c, 620);                         /* 784 -> a new 656, c's block cached */
+	ZMM_REQUIRE(d != NULL);
+	ZMM_CHECK(d != c);
+	ZMM_CHECK_EQ(blk(d), 656);
+	ZMM_CHECK_EQ(d[0], 'm');
+	ZMM_CHECK_EQ(d[619], 'm');
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, 1);
+	ZMM_CHECK_EQ(S(f.h).cached, 784);
+	c1 = C(f.h);
+	ZMM_CHECK_EQ(c1.reallocs, c0.reallocs + 1);
+	ZMM_CHECK_EQ(c1.allocs, c0.allocs + 1);                    /* a move: one alloc and one free */
+	ZMM_CHECK_EQ(c1.frees, c0.frees + 1);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, c), ZMM_FREE_INVALID);     /* c is in the cache now */
+	CHECK_OK(f.h);
 	a = zmm_heap_alloc(f.h, 1000);                             /* 1040, cached next */
 	ZMM_REQUIRE(a != NULL);
 	ZMM_CHECK_EQ(zmm_heap_free(f.h, a), ZMM_FREE_OK);
-	b = zmm_heap_realloc(f.h, c, 1010);                        /* 656 -> the cached 1040 */
+	b = zmm_heap_realloc(f.h, d, 1010);                        /* 656 -> the cached 1040 */
 	ZMM_CHECK(b == a);
 	ZMM_CHECK_EQ(blk(b), 1040);
 	ZMM_CHECK_EQ(b[0], 'm');
 	ZMM_CHECK_EQ(b[619], 'm');
-	ZMM_CHECK_EQ(S(f.h).cached_blocks, 1);                     /* c's block */
-	ZMM_CHECK_EQ(S(f.h).cached, 656);
-	/* small -> medium swaps too (the inline realloc path) */
-	ZMM_CHECK(zmm_heap_realloc(f.h, sep, 600) == c);
-	ZMM_CHECK_EQ(S(f.h).cached, 32);
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, 2);                     /* c's and d's blocks */
+	ZMM_CHECK_EQ(S(f.h).cached, 784 + 656);
+	c0 = C(f.h);
+	a = zmm_heap_realloc(f.h, b, 700);                         /* 1040 -> the cached 784 (c's): a swap */
+	ZMM_CHECK(a == c);
+	ZMM_CHECK_EQ(blk(a), 784);
+	ZMM_CHECK_EQ(a[0], 'm');
+	ZMM_CHECK_EQ(a[619], 'm');
+	ZMM_CHECK_EQ(S(f.h).cached, 1040 + 656);
+	c1 = C(f.h);
+	ZMM_CHECK_EQ(c1.reallocs, c0.reallocs + 1);
+	ZMM_CHECK_EQ(c1.allocs, c0.allocs + 1);                    /* counted as a cache hit and a push */
+	ZMM_CHECK_EQ(c1.frees, c0.frees + 1);
 	CHECK_OK(f.h);
-	ZMM_CHECK_EQ(zmm_heap_free(f.h, b), ZMM_FREE_OK);
+	/* small -> medium swaps too (the inline realloc path) */
+	ZMM_CHECK(zmm_heap_realloc(f.h, sep, 600) == d);
+	ZMM_CHECK_EQ(S(f.h).cached, 1040 + 32);
+	CHECK_OK(f.h);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, a), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, d), ZMM_FREE_OK);
+	CHECK_OK(f.h);
+	fx_close_empty(&f);
+
+	/* under a limit that a new segment would pass, a shrink across classes splits in place: a
+	 * shrink must not fail on the limit */
+	ZMM_REQUIRE(fx_storage(&f, SEG256, 2) == 0);
+	f.h = fx_heap_classes(&f, CACHE_DEF, 0, 0);
+	ZMM_REQUIRE(f.h != NULL);
+	c = zmm_heap_alloc(f.h, 700);                              /* 784 */
+	sep = zmm_heap_alloc(f.h, 8);
+	ZMM_REQUIRE(c && sep);
+	memset(c, 'm', 700);
+	zmm_heap_set_limit(f.h, S(f.h).real_size);
+	ZMM_CHECK(zmm_heap_realloc(f.h, c, 620) == c);             /* 784 -> 656 + a 128-byte free tail */
+	ZMM_CHECK_EQ(blk(c), 656);
+	ZMM_CHECK_EQ(c[619], 'm');
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, 0);
+	CHECK_OK(f.h);
+	zmm_heap_set_limit(f.h, ZMM_HEAP_NO_LIMIT);
 	ZMM_CHECK_EQ(zmm_heap_free(f.h, c), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, sep), ZMM_FREE_OK);
 	CHECK_OK(f.h);
 	fx_close_empty(&f);
 
