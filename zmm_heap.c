@@ -1146,12 +1146,28 @@ ZMM_NOASAN static void block_take_refill(zmm_heap_t *heap, zmm_segment_t *seg, z
 		return;
 	}
 	block_take(heap, seg, b, bs, n * true_size, 0);
-	set_block(b, true_size, T_USED);
-	for (i = 1; i < n; i++) {
-		zmm_block_t *c = AT(b, i * true_size);
-		set_block(c, true_size, T_USED);
-		start_set(seg, c);
-		cache_link(heap, c, true_size);
+	{
+		/* blocks 1 .. n-1 onto the cache, the highest first out: what set_block, start_set and
+		 * cache_link would do block by block, with the list, the tags and the bit position kept
+		 * in registers */
+		unsigned idx = (unsigned)list_of_block(heap, true_size);
+		zmm_heap_cached_t *head = heap->fast.cache[idx], *c = (zmm_heap_cached_t *)(void *)b;
+		size_t word = true_size | T_USED, bit = seg_off(seg, PAYLOAD(b)) >> 3, step = true_size >> 3;
+		uint64_t *starts = seg->starts;
+
+		b->size = word;
+		for (i = 1; i < n; i++) {
+			c = (zmm_heap_cached_t *)(void *)((char *)c + true_size);
+			bit += step;
+			c->prev = word;
+			c->size = word | F_FLAG;
+			c->next = head;
+			head = c;
+			starts[bit >> 6] |= (uint64_t)1 << (bit & 63);
+		}
+		AT(c, true_size)->prev = word;
+		heap->fast.cache[idx] = head;
+		heap->fast.cached += (n - 1) * true_size;
 	}
 	heap->cache_refills += n - 1;               /* refills are not frees: not cache_pushes */
 }
