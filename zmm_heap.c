@@ -2320,6 +2320,11 @@ ZMM_NOASAN size_t zmm_heap_usage(const zmm_heap_t *heap)
 	return heap->size - heap->fast.cached;
 }
 
+ZMM_NOASAN size_t zmm_heap_real_size(const zmm_heap_t *heap)
+{
+	return heap->real_size;
+}
+
 ZMM_NOASAN void zmm_heap_reset_peak(zmm_heap_t *heap)
 {
 	heap->peak = heap->size - heap->fast.cached;

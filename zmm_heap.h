@@ -370,6 +370,9 @@ void zmm_heap_counters(const zmm_heap_t *heap, zmm_heap_counters_t *out);
 /* memory_get_usage(false): bytes in blocks handed out and not cached. */
 size_t zmm_heap_usage(const zmm_heap_t *heap);
 
+/* memory_get_usage(true): bytes in the heap's segments (the summary's real_size). */
+size_t zmm_heap_real_size(const zmm_heap_t *heap);
+
 /* Restarts peak at size - cached and real_peak at real_size (memory_reset_peak_usage()). */
 void zmm_heap_reset_peak(zmm_heap_t *heap);
 
