@@ -41,11 +41,15 @@ typedef struct zmm_state {
 	bool           in_error_hook;   /* a heap misuse warning is being reported */
 	bool           module_down;     /* the module shut down; waiting for the engine heap to end */
 	bool           reserved;        /* the second epoch's segments were reserved (end of request 1) */
+	zmm_heap_t    *discard;         /* fast shutdown: frees of this heap's blocks are dropped until
+	                                 * the next RINIT resets it (NULL: every free is done) */
+	size_t         discard_saved_limit; /* its limit, restored when the fast shutdown ends */
 
 	/* Counters kept by the glue (the heaps count the rest) */
 	uint64_t       foreign_frees;   /* frees/reallocs forwarded to the previous allocator */
 	uint64_t       limit_errors;    /* memory_limit errors raised */
 	uint64_t       requests;        /* requests started with zmm active */
+	uint64_t       shutdown_frees;  /* frees dropped by the fast shutdown (the reset reclaims them) */
 
 #ifdef ZMM_DEBUG
 	/* zmm_debug_corrupt() / zmm_debug_repair() */
@@ -67,6 +71,7 @@ ZEND_BEGIN_MODULE_GLOBALS(zmm)
 	bool                          protection;      /* zmm.protection */
 	bool                          size_classes;    /* zmm.size_classes: medium classes cached */
 	size_t                        keep_segments;   /* zmm.keep_segments: storage pool size */
+	bool                          fast_shutdown;   /* zmm.fast_shutdown: drop the engine's end-of-request frees */
 
 	zmm_state_t   *state;           /* this thread's allocator (NULL: zmm is not active) */
 	const char    *inactive_reason; /* why zmm is not active (for phpinfo) */

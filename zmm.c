@@ -101,6 +101,9 @@ static bool zmm_env_warned_size = false;
 
 static void *zmm_malloc(size_t size);
 static void  zmm_free(void *ptr);
+static void  zmm_free_shutdown(void *ptr);
+static void  zmm_fast_shutdown_end(zmm_state_t *st);
+static void  zmm_set_heap_limit(zmm_state_t *st, zmm_heap_t *heap, size_t limit);
 static void *zmm_realloc(void *ptr, size_t size);
 #ifdef ZMM_DEBUG
 static void zmm_debug_forget(zmm_state_t *st);
@@ -217,9 +220,7 @@ static inline zend_long zmm_clamp(uint64_t v)
 /* Bytes in the current heap's segments (memory_get_usage(true)). */
 static size_t zmm_real_size(const zmm_heap_t *heap)
 {
-	zmm_heap_summary_t s;
-	zmm_heap_summary(heap, &s);
-	return s.real_size;
+	return zmm_heap_real_size(heap);
 }
 
 /*****************************************************************************************************/
@@ -255,6 +256,11 @@ static PHP_INI_MH(OnUpdateZmmProtection)
 static PHP_INI_MH(OnUpdateZmmSizeClasses)
 {
 	return zmm_ini_bool(entry, new_value, &ZMM_G(size_classes), 1);
+}
+
+static PHP_INI_MH(OnUpdateZmmFastShutdown)
+{
+	return zmm_ini_bool(entry, new_value, &ZMM_G(fast_shutdown), 1);
 }
 
 static PHP_INI_MH(OnUpdateZmmStorage)
@@ -353,6 +359,7 @@ PHP_INI_BEGIN()
 	PHP_INI_ENTRY_EX("zmm.protection",    "0",    PHP_INI_SYSTEM, OnUpdateZmmProtection, zend_ini_boolean_displayer_cb)
 	PHP_INI_ENTRY("zmm.keep_segments",    "1",    PHP_INI_SYSTEM, OnUpdateZmmKeepSegments)
 	PHP_INI_ENTRY_EX("zmm.size_classes",  "1",    PHP_INI_SYSTEM, OnUpdateZmmSizeClasses, zend_ini_boolean_displayer_cb)
+	PHP_INI_ENTRY_EX("zmm.fast_shutdown", "1",    PHP_INI_SYSTEM, OnUpdateZmmFastShutdown, zend_ini_boolean_displayer_cb)
 PHP_INI_END()
 
 /*****************************************************************************************************/
@@ -443,6 +450,14 @@ static zmm_heap_limit_action_t zmm_limit_hook(void *ctx, zmm_heap_t *heap, size_
 	size_t cap;
 	bool cap_configured;
 
+	if (heap == st->discard) {
+		/* the fast shutdown's limit: the heap must grow, so free for real again */
+		zmm_fast_shutdown_end(st);
+		zmm_heap_summary(heap, &s);
+		if (needed <= s.limit && s.real_size <= s.limit - needed) {
+			return ZMM_LIMIT_PROCEED;
+		}
+	}
 	zmm_heap_summary(heap, &s);
 	cap = zmm_hard_cap(s.limit, &cap_configured);
 
@@ -526,7 +541,7 @@ static bool zmm_handlers_are_ours(zend_mm_heap *heap)
 		return false;
 	}
 	zend_mm_get_custom_handlers(heap, &m, &f, &r);
-	return m == zmm_malloc && f == zmm_free && r == zmm_realloc;
+	return m == zmm_malloc && (f == zmm_free || f == zmm_free_shutdown) && r == zmm_realloc;
 }
 
 /* Keeps the shared object mapped for the rest of the process, so that the handlers may stay
@@ -789,6 +804,27 @@ static void zmm_free(void *ptr)
 	zmm_free_other(seg, ptr);
 }
 
+/* The free handler of the fast shutdown (zmm_fast_shutdown_begin): a block of the heap that served
+ * the request is left as it is, because the next RINIT resets that heap anyway, as ZendMM's fast
+ * shutdown lets the engine skip the frees; everything else is freed as usual. */
+static void zmm_free_shutdown(void *ptr)
+{
+	zmm_state_t *st = zmm_state;
+	zmm_segment_t *seg = zmm_storage_find(&st->storage, ptr);
+
+	/* only in standard segments: a huge block's segment goes back to the pool now, where the next
+	 * request, which starts before the reset, finds it (the engine's 256 KiB VM stack page) */
+	if (EXPECTED(seg != NULL) && seg->owner == (void *)st->discard && st->discard != NULL
+	    && EXPECTED(seg->size == st->storage.alignment)) {
+		st->shutdown_frees++;
+		return;
+	}
+	if (EXPECTED(seg != NULL) && EXPECTED(zmm_heap_cache_push(seg, ptr))) {
+		return;
+	}
+	zmm_free_other(seg, ptr);
+}
+
 static ZEND_COLD void *zmm_realloc_foreign(void *ptr, size_t size)
 {
 	zmm_state_t *st = zmm_state;
@@ -934,7 +970,7 @@ static PHP_INI_MH(zmm_on_change_memory_limit)
 		}
 	}
 	PG(memory_limit) = value;
-	zmm_heap_set_limit(zmm_state->cur, zmm_limit_from_pg());
+	zmm_set_heap_limit(zmm_state, zmm_state->cur, zmm_limit_from_pg());
 	return SUCCESS;
 }
 
@@ -972,6 +1008,7 @@ static PHP_GINIT_FUNCTION(zmm)
 	zmm_globals->cache_size = ZMM_HEAP_CACHE_DEFAULT;
 	zmm_globals->keep_segments = 1;
 	zmm_globals->size_classes = true;
+	zmm_globals->fast_shutdown = true;
 	zmm_globals->inactive_reason = "not started";
 }
 
@@ -985,6 +1022,68 @@ static PHP_GSHUTDOWN_FUNCTION(zmm)
 	if (st && !st->module_down && zmm_module_down(st) && st == zmm_state) {
 		zmm_state = NULL;
 	}
+}
+
+/*****************************************************************************************************/
+/* Fast shutdown                                                                                     */
+/*****************************************************************************************************/
+
+/* With ZendMM, the engine skips freeing most of a request's memory at its end ("fast shutdown":
+ * the global symbol table, the objects' storage, the functions and classes), because the heap is
+ * reset anyway. With any custom heap is_zend_mm() is false, so the engine frees all of it through
+ * the handlers: 2 800 frees per request of tests/soak/www/normal.php that native does not make.
+ * zmm resets the request's heap at the next RINIT too, so those frees need not be done either.
+ *
+ * zmm's RSHUTDOWN, which runs before every other module's (shutdown handlers run in reverse order
+ * of registration, and zmm is loaded last), installs zmm_free_shutdown: a block of the heap that
+ * served the request is left as it is, until RINIT restores zmm_free and resets that heap. Blocks
+ * of the other heap (made after post_deactivate), huge blocks (a segment of their own, which the
+ * next request may need before the reset) and foreign pointers are freed as usual. Since
+ * freed memory is not reused meanwhile, the work that still allocates (other modules' RSHUTDOWN,
+ * such as a session write) could make the heap grow: once it has grown by one segment since the
+ * start, the frees are done for real again. Off with zmm.fast_shutdown=0, and with
+ * zmm.protection=1: those frees are then validated like any other. */
+
+static void zmm_fast_shutdown_begin(zmm_state_t *st)
+{
+	zmm_heap_summary_t s;
+
+	if (st->discard || !ZMM_G(fast_shutdown) || zmm_heap_get_options(st->cur)->protection
+	    || !zmm_handlers_are_ours(st->native_heap)) {
+		return;
+	}
+	/* the heap's limit becomes its current size, so that the limit hook tells us (and ends this)
+	 * before the heap takes a segment */
+	zmm_heap_summary(st->cur, &s);
+	st->discard = st->cur;
+	st->discard_saved_limit = s.limit;
+	zmm_heap_set_limit(st->cur, s.real_size < s.limit ? s.real_size : s.limit);
+	zend_mm_set_custom_handlers(st->native_heap, zmm_malloc, zmm_free_shutdown, zmm_realloc);
+}
+
+/* Back to the validated free and the heap's own limit: RINIT (before the discarded heap is reset),
+ * or the heap needs a new segment. */
+static void zmm_fast_shutdown_end(zmm_state_t *st)
+{
+	if (st->discard == NULL) {
+		return;
+	}
+	if (zmm_handlers_are_ours(st->native_heap)) {
+		zend_mm_set_custom_handlers(st->native_heap, zmm_malloc, zmm_free, zmm_realloc);
+	}
+	zmm_heap_set_limit(st->discard, st->discard_saved_limit);
+	st->discard = NULL;
+}
+
+/* Sets the limit of heap, which may be the one whose frees the fast shutdown drops: then the limit
+ * applies when the fast shutdown ends. */
+static void zmm_set_heap_limit(zmm_state_t *st, zmm_heap_t *heap, size_t limit)
+{
+	if (heap == st->discard) {
+		st->discard_saved_limit = limit;
+		return;
+	}
+	zmm_heap_set_limit(heap, limit);
 }
 
 static PHP_MINIT_FUNCTION(zmm)
@@ -1057,6 +1156,7 @@ static PHP_RINIT_FUNCTION(zmm)
 	if (!st || st->module_down) {
 		return SUCCESS;
 	}
+	zmm_fast_shutdown_end(st);
 	if (st->reclaim) {
 		/* the previous request's epoch: the engine is done with every block in it */
 		zmm_heap_reset(st->reclaim, 0);
@@ -1067,6 +1167,16 @@ static PHP_RINIT_FUNCTION(zmm)
 	st->in_error = false;
 	st->in_error_hook = false;
 	zmm_heap_set_limit(st->cur, zmm_limit_from_pg());
+	return SUCCESS;
+}
+
+static PHP_RSHUTDOWN_FUNCTION(zmm)
+{
+	zmm_state_t *st = zmm_state;
+
+	if (st && !st->module_down && st->in_request) {
+		zmm_fast_shutdown_begin(st);
+	}
 	return SUCCESS;
 }
 
@@ -1084,6 +1194,9 @@ static ZEND_MODULE_POST_ZEND_DEACTIVATE_D(zmm)
 	if (st->reclaim == next) {
 		/* no RINIT since the last switch (a request that failed to start): next holds only blocks
 		 * of an epoch that ended two switches ago */
+		if (st->discard == next) {
+			zmm_fast_shutdown_end(st);         /* it serves allocations again */
+		}
 		zmm_heap_reset(next, 0);
 	}
 #ifdef ZMM_DEBUG
@@ -1126,6 +1239,8 @@ static PHP_MINFO_FUNCTION(zmm)
 	php_info_print_table_row(2, "Protection", g->protection ? "on" : "off");
 	php_info_print_table_row(2, "Medium size classes", !g->size_classes ? "off (exact sizes)"
 		: g->protection ? "on (requests of 497 to 3048 bytes)" : "on (requests of 521 to 3072 bytes)");
+	php_info_print_table_row(2, "Fast shutdown", !g->fast_shutdown ? "off (every end-of-request free is done)"
+		: g->protection ? "off (protection validates every free)" : "on (end-of-request frees left to the reset)");
 	snprintf(buf, sizeof(buf), "%zu", st ? st->storage.segments + st->storage.pool_count : (size_t)0);
 	php_info_print_table_row(2, "Segments held", buf);
 #ifdef HAVE_ZMM_DELAYED_OOM
@@ -1302,12 +1417,13 @@ PHP_FUNCTION(zmm_stats)
 	add_assoc_long(&memory, "cached", (zend_long)st.summary.cached);
 	add_assoc_zval(return_value, "memory", &memory);
 
-	array_init_size(&counters, 13);
+	array_init_size(&counters, 14);
 	add_assoc_long(&counters, "allocs", zmm_clamp(st.counters.allocs + other.allocs));
 	add_assoc_long(&counters, "frees", zmm_clamp(st.counters.frees + other.frees));
 	add_assoc_long(&counters, "reallocs", zmm_clamp(st.counters.reallocs + other.reallocs));
 	add_assoc_long(&counters, "huge_allocs", zmm_clamp(st.counters.huge_allocs + other.huge_allocs));
 	add_assoc_long(&counters, "foreign_frees", zmm_clamp(zs->foreign_frees));
+	add_assoc_long(&counters, "shutdown_frees", zmm_clamp(zs->shutdown_frees));
 	add_assoc_long(&counters, "segments_allocated", zmm_clamp(st.counters.segments_allocated + other.segments_allocated));
 	add_assoc_long(&counters, "segments_released", zmm_clamp(st.counters.segments_released + other.segments_released));
 	add_assoc_long(&counters, "cache_hits", zmm_clamp(st.counters.cache_hits + other.cache_hits));
@@ -1656,7 +1772,7 @@ zend_module_entry zmm_module_entry = {
 	PHP_MINIT(zmm),
 	PHP_MSHUTDOWN(zmm),
 	PHP_RINIT(zmm),
-	NULL,
+	PHP_RSHUTDOWN(zmm),
 	PHP_MINFO(zmm),
 	PHP_ZMM_VERSION,
 	PHP_MODULE_GLOBALS(zmm),

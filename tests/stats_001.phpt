@@ -60,6 +60,7 @@ counters.frees: int
 counters.reallocs: int
 counters.huge_allocs: int
 counters.foreign_frees: int
+counters.shutdown_frees: int
 counters.segments_allocated: int
 counters.segments_released: int
 counters.cache_hits: int
