@@ -58,7 +58,8 @@
  * hook on storage failure).
  * The block found is split; the tail goes to the free structures (to the rest list for a new huge
  * segment). A small or medium miss takes up to 32 blocks of its size at once (refill:
- * one handed out, the others cached). The cache pop and push are inlined into the caller from
+ * one handed out, the others cached; later refills of the same size take twice the last batch, up
+ * to 128 blocks, until the next reset). The cache pop and push are inlined into the caller from
  * zmm_heap.h (zmm_heap_cache_pop/_push, reading zmm_heap_fast_t, the first member of the heap).
  * Free path: validate (segment registry, start bitmap, the size word against the next block's prev
  * tag, so an overflow into the next header is reported at the free of the block that overflowed)
@@ -239,6 +240,8 @@ struct zmm_heap {
 	size_t            rest_count;             /* blocks in the rest list */
 	size_t            rest_bytes;             /* bytes in the rest list */
 	uint64_t          cache_misses[CACHE_LISTS]; /* per-list cache misses */
+	unsigned char     refill_rounds[CACHE_LISTS]; /* per-list refills since the lists were emptied
+	                                            * (capped): each doubles the next batch */
 	uint64_t          large_allocs;           /* allocations that were not small */
 	uint64_t          alloc_failures;         /* allocations that returned NULL (not counted as allocs) */
 	zmm_heap_counters_t counters;             /* other counters (allocs, cache_* derived) */
@@ -1123,17 +1126,26 @@ ZMM_NOASAN static inline void cache_push(zmm_heap_t *heap, zmm_block_t *b, size_
  * Not in general mode, where every block handed out must be announced to the tools one by one. */
 #define REFILL_MAX     32
 #define REFILL_BYTES   4096
+#define REFILL_GROWTH  2   /* doublings of the batch for a size that keeps missing (slow start) */
 
 /* Takes the free block b (bs bytes, unlinked) for a request of true_size bytes: block_take, plus
  * the refill for a small or medium one. */
 ZMM_NOASAN static void block_take_refill(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b, size_t bs, size_t true_size)
 {
 	size_t n = 1, room, i;
+	int list = -1;
 
 	if (heap->options.refill && !heap->slow && heap->fast.cached < heap->fast.cache_limit
-	    && list_of_block(heap, true_size) >= 0) {
-		n = REFILL_BYTES / true_size;
-		n = n > REFILL_MAX ? REFILL_MAX : n;
+	    && (list = list_of_block(heap, true_size)) >= 0) {
+		/* slow start: the first refill of a list takes one batch, each later one twice the last,
+		 * up to REFILL_GROWTH doublings, so a size in steady demand pays a few slow paths per
+		 * request, not one per batch, and a size used once wastes no more than one batch */
+		unsigned rounds = heap->refill_rounds[list];
+		if (rounds < REFILL_GROWTH) {
+			heap->refill_rounds[list] = (unsigned char)(rounds + 1);
+		}
+		n = (REFILL_BYTES << rounds) / true_size;
+		n = n > (REFILL_MAX << rounds) ? (REFILL_MAX << rounds) : n;
 		n = n > bs / true_size ? bs / true_size : n;
 		room = (heap->fast.cache_limit - heap->fast.cached) / true_size + 1;
 		n = n > room ? room : n;
@@ -1150,7 +1162,7 @@ ZMM_NOASAN static void block_take_refill(zmm_heap_t *heap, zmm_segment_t *seg, z
 		/* blocks 1 .. n-1 onto the cache, the highest first out: what set_block, start_set and
 		 * cache_link would do block by block, with the list, the tags and the bit position kept
 		 * in registers */
-		unsigned idx = (unsigned)list_of_block(heap, true_size);
+		unsigned idx = (unsigned)list;
 		zmm_heap_cached_t *head = heap->fast.cache[idx], *c = (zmm_heap_cached_t *)(void *)b;
 		size_t word = true_size | T_USED, bit = seg_off(seg, PAYLOAD(b)) >> 3, step = true_size >> 3;
 		uint64_t *starts = seg->starts;
@@ -2110,6 +2122,7 @@ ZMM_NOASAN static void lists_init(zmm_heap_t *heap)
 	unsigned i;
 
 	memset(heap->fast.cache, 0, sizeof(heap->fast.cache));
+	memset(heap->refill_rounds, 0, sizeof(heap->refill_rounds));
 	for (i = 0; i < NUM_BUCKETS; i++) {
 		heap->small_heads[i].prev_free = heap->small_heads[i].next_free = &heap->small_heads[i];
 		heap->large_roots[i] = NULL;

@@ -1151,11 +1151,35 @@ ZMM_TEST(t_refill)
 	ZMM_CHECK_EQ(S(f.h).cached_blocks, 0);
 	ZMM_CHECK_EQ(zmm_heap_usage(f.h), batch * 120);
 	CHECK_OK(f.h);
-	/* the next miss carves the next batch */
+	/* the next miss carves the next batch, twice as big (slow start: 8192 / 120 = 68, capped at
+	 * 64), and the one after twice again (16384 / 120 = 136, capped at 128), and no more */
 	q[batch - 1] = zmm_heap_alloc(f.h, 100);
 	ZMM_REQUIRE(q[batch - 1] != NULL);
 	ZMM_CHECK_EQ(C(f.h).cache_misses, 2);
-	ZMM_CHECK_EQ(S(f.h).cached_blocks, batch - 1);
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, active ? 63 : 0);
+	if (active) {
+		char *r[64 + 128 + 128];
+		size_t m = 0;
+		while (m < 63) {
+			r[m++] = zmm_heap_alloc(f.h, 100);
+		}
+		ZMM_CHECK_EQ(S(f.h).cached_blocks, 0);
+		r[m++] = zmm_heap_alloc(f.h, 100);
+		ZMM_CHECK_EQ(C(f.h).cache_misses, 3);
+		ZMM_CHECK_EQ(S(f.h).cached_blocks, 127);
+		while (m < 63 + 128) {
+			r[m++] = zmm_heap_alloc(f.h, 100);
+		}
+		r[m++] = zmm_heap_alloc(f.h, 100);
+		ZMM_CHECK_EQ(C(f.h).cache_misses, 4);
+		ZMM_CHECK_EQ(S(f.h).cached_blocks, 127);
+		CHECK_OK(f.h);
+		for (i = 0; i < m; i++) {
+			ZMM_REQUIRE(r[i] != NULL);
+			ZMM_CHECK_EQ(zmm_heap_free(f.h, r[i]), ZMM_FREE_OK);
+		}
+		CHECK_OK(f.h);
+	}
 
 	/* freeing and flushing merges everything back: the segment is released */
 	ZMM_CHECK_EQ(zmm_heap_free(f.h, p), ZMM_FREE_OK);
@@ -1171,6 +1195,18 @@ ZMM_TEST(t_refill)
 	ZMM_CHECK_EQ(s.cached_blocks, 0);
 	ZMM_CHECK_EQ(s.segments, 0);
 	CHECK_OK(f.h);
+	if (active) {
+		/* a flush keeps the grown batch; a reset starts every list at one batch again */
+		p = zmm_heap_alloc(f.h, 100);
+		ZMM_REQUIRE(p != NULL);
+		ZMM_CHECK_EQ(S(f.h).cached_blocks, 127);
+		zmm_heap_reset(f.h, 0);
+		p = zmm_heap_alloc(f.h, 100);
+		ZMM_REQUIRE(p != NULL);
+		ZMM_CHECK_EQ(S(f.h).cached_blocks, 31);
+		CHECK_OK(f.h);
+		zmm_heap_reset(f.h, 0);
+	}
 	zmm_heap_destroy(f.h);
 
 	/* the cache cap bounds the batch: 500 bytes hold 4 spares of 120 */
