@@ -237,6 +237,9 @@ struct zmm_heap {
 	zmm_free_block_t  small_heads[NUM_BUCKETS]; /* fake heads of the small FIFO lists */
 	zmm_free_block_t *large_roots[NUM_BUCKETS]; /* trie roots by high bit of the size */
 	zmm_free_block_t  rest_head;              /* fake head of the rest list (FIFO) */
+	zmm_free_block_t *dv;                     /* designated victim: a large free block in no list, the
+	                                           * tail of the last refill's split (NULL: none) */
+	zmm_segment_t    *dv_seg;                 /* its segment */
 	size_t            rest_count;             /* blocks in the rest list */
 	size_t            rest_bytes;             /* bytes in the rest list */
 	uint64_t          cache_misses[CACHE_LISTS]; /* per-list cache misses */
@@ -662,7 +665,10 @@ ZMM_NOASAN static void free_unlink(zmm_heap_t *heap, zmm_free_block_t *fb, const
 {
 	size_t bs = BSIZE(&fb->info);
 
-	if (fb->info.size & F_FLAG) {
+	if (fb == heap->dv) {
+		heap->dv = NULL;                        /* in no list: it just stops being the victim */
+		heap->dv_seg = NULL;
+	} else if (fb->info.size & F_FLAG) {
 		list_unlink(heap, fb, op);
 		fb->info.size &= ~F_FLAG;
 		heap->rest_count--;
@@ -1048,8 +1054,22 @@ ZMM_NOASAN static inline int list_of_block(const zmm_heap_t *heap, size_t bs)
 	return -1;
 }
 
+/* Where block_take puts the tail of a split. */
+#define TAKE_TAIL_LISTS  0   /* the small lists or the trie */
+#define TAKE_TAIL_REST   1   /* the rest list (the tail of a new huge segment) */
+#define TAKE_TAIL_VICTIM 2   /* a refill's tail: the designated victim, if it is large and in a
+                              * standard segment (else the lists) */
+
+/* The designated victim (dlmalloc's name): the tail of the last refill's split stays out of the
+ * free lists, and the next small or medium miss that no exact small list serves carves its batch
+ * from it, without a trie search, an unlink and a relink of the new tail. A page-like request made
+ * about 400 such refills per request from the kept segment. Every path that finds it by its
+ * boundary tags (a merge, an in-place realloc) takes it through free_unlink, which just forgets
+ * it; a large request, and a new segment, first give it back to the lists. */
+#define DV_MIN         MAX_SMALL
+
 /* Marks b (a FREE block already unlinked, of bs bytes) USED with true_size bytes; the tail, if big
- * enough, becomes a free block (in the rest list when to_rest). */
+ * enough, becomes a free block where to_rest (TAKE_TAIL_*) says. */
 ZMM_NOASAN static void block_take(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b, size_t bs, size_t true_size, int to_rest)
 {
 	size_t rem = bs - true_size;
@@ -1059,8 +1079,14 @@ ZMM_NOASAN static void block_take(zmm_heap_t *heap, zmm_segment_t *seg, zmm_bloc
 		set_block(b, true_size, T_USED);
 		set_block(r, rem, T_FREE);
 		start_set(seg, r);
-		if (to_rest) {
+		if (to_rest == TAKE_TAIL_REST) {
 			rest_link(heap, (zmm_free_block_t *)r);
+		} else if (to_rest == TAKE_TAIL_VICTIM && rem >= DV_MIN && seg->size == heap->segment_size) {
+			if (heap->dv != NULL) {
+				free_link(heap, heap->dv);          /* the previous victim joins the lists */
+			}
+			heap->dv = (zmm_free_block_t *)r;
+			heap->dv_seg = seg;
 		} else {
 			free_link(heap, (zmm_free_block_t *)r);
 		}
@@ -1154,10 +1180,10 @@ ZMM_NOASAN static void block_take_refill(zmm_heap_t *heap, zmm_segment_t *seg, z
 		}
 	}
 	if (n <= 1) {
-		block_take(heap, seg, b, bs, true_size, 0);
+		block_take(heap, seg, b, bs, true_size, list >= 0 ? TAKE_TAIL_VICTIM : TAKE_TAIL_LISTS);
 		return;
 	}
-	block_take(heap, seg, b, bs, n * true_size, 0);
+	block_take(heap, seg, b, bs, n * true_size, TAKE_TAIL_VICTIM);
 	{
 		/* blocks 1 .. n-1 onto the cache, the highest first out: what set_block, start_set and
 		 * cache_link would do block by block, with the list, the tags and the bit position kept
@@ -1198,6 +1224,12 @@ ZMM_NOASAN ZMM_NOINLINE static void *alloc_slow(zmm_heap_t *heap, size_t size, s
 		return NULL;
 	}
 again:
+	if (heap->dv != NULL && true_size <= MAX_CLASS_BLOCK && BSIZE(&heap->dv->info) >= true_size
+	    && !(true_size < MAX_SMALL && ((heap->free_bitmap >> BUCKET_OF(true_size)) & 1))) {
+		fb = heap->dv;                              /* no exact small fit: carve from the victim */
+		heap->counters.victim_hits++;
+		goto found;
+	}
 	if (true_size < MAX_SMALL) {
 		uint64_t bits = heap->free_bitmap >> BUCKET_OF(true_size);
 		if (bits) {
@@ -1225,6 +1257,14 @@ again:
 	 * requests need: without this, bench/workloads/page.php's 32 KiB buffers found no room and its
 	 * requests took 42 segments each instead of 7) */
 	if (true_size <= usable && medium_flush(heap)) {
+		goto again;
+	}
+	if (heap->dv != NULL) {
+		/* the victim may hold the room a large request searched for */
+		zmm_free_block_t *dv = heap->dv;
+		heap->dv = NULL;
+		heap->dv_seg = NULL;
+		free_link(heap, dv);
 		goto again;
 	}
 
@@ -2128,6 +2168,8 @@ ZMM_NOASAN static void lists_init(zmm_heap_t *heap)
 		heap->large_roots[i] = NULL;
 	}
 	heap->rest_head.prev_free = heap->rest_head.next_free = &heap->rest_head;
+	heap->dv = NULL;
+	heap->dv_seg = NULL;
 	heap->free_bitmap = heap->large_bitmap = 0;
 	heap->rest_count = heap->rest_bytes = 0;
 	heap->cache_dropped += cached_blocks_of(heap);
@@ -2287,6 +2329,9 @@ ZMM_NOASAN static size_t largest_free(const zmm_heap_t *heap)
 		if (BSIZE(&p->info) > best) {
 			best = BSIZE(&p->info);
 		}
+	}
+	if (heap->dv != NULL && BSIZE(&heap->dv->info) > best) {
+		best = BSIZE(&heap->dv->info);
 	}
 	return best;
 }
@@ -2468,6 +2513,10 @@ ZMM_NOASAN static int stats_impl(const zmm_heap_t *heap, zmm_heap_stats_t *out, 
 			zmm_large_stats_t *row = &out->large[i - first];
 			row->min_size = (size_t)1 << i;
 			large_count(heap->large_roots[i], row);
+			if (heap->dv != NULL && zmm_high_bit(BSIZE(&heap->dv->info)) == i) {
+				row->free_blocks++;                 /* the designated victim counts in its class */
+				row->free_bytes += BSIZE(&heap->dv->info);
+			}
 			out->free_blocks += row->free_blocks;
 		}
 	}
@@ -2843,6 +2892,18 @@ ZMM_NOASAN static size_t check_impl(const zmm_heap_t *heap, zmm_heap_check_cb cb
 		}
 		listed += rest_n;
 		listed_bytes += rest_b;
+	}
+	if (heap->dv != NULL) {
+		const zmm_free_block_t *dv = heap->dv;
+		const zmm_segment_t *ds = zmm_storage_find(heap->storage, dv);
+		if (ds == NULL || ds != heap->dv_seg || ds->owner != heap || ds->size != heap->segment_size
+		    || ((uintptr_t)dv & (ZMM_HEAP_ALIGNMENT - 1)) != 0 || !start_test(ds, &dv->info)
+		    || (dv->info.size & (T_MASK | F_FLAG)) != T_FREE || BSIZE(&dv->info) < DV_MIN) {
+			check_fail(&c, "designated victim %p: not a large free block of a standard segment of this heap", (const void *)dv);
+		} else {
+			listed++;
+			listed_bytes += BSIZE(&dv->info);
+		}
 	}
 	if (listed != free_walk || listed_bytes != free_walk_bytes) {
 		check_fail(&c, "free structures hold %zu blocks / %zu bytes but segments have %zu free blocks / %zu bytes",

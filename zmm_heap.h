@@ -358,6 +358,8 @@ typedef struct zmm_heap_counters {
 	uint64_t small_list_hits;      /* allocations served from a small free list */
 	uint64_t large_search_hits;    /* allocations served by the large trie search */
 	uint64_t rest_hits;            /* allocations served from the rest list */
+	uint64_t victim_hits;          /* small/medium misses carved from the designated victim (the tail
+	                                * of the last refill, kept out of the lists), without a search */
 	uint64_t invalid_frees;        /* frees/reallocs reported as invalid */
 	uint64_t corruptions;          /* damage reported (protection, check) */
 	uint64_t limit_refusals;       /* times the limit hook said fail */
@@ -405,7 +407,8 @@ typedef struct zmm_bucket_stats {
 
 typedef struct zmm_large_stats {
 	size_t min_size;               /* the class holds free blocks in [min_size, 2 * min_size) */
-	size_t free_blocks;            /* free large blocks in the class (trie; rest list not included) */
+	size_t free_blocks;            /* free large blocks in the class (trie and designated victim; rest
+	                                * list not included) */
 	size_t free_bytes;             /* their bytes */
 } zmm_large_stats_t;
 

@@ -1233,6 +1233,95 @@ ZMM_TEST(t_refill)
 	fx_close(&f);
 }
 
+/* The designated victim: a refill's tail stays out of the lists and the next miss of another size
+ * carves from it without a search; a merge takes it back (free_unlink); a large request and a new
+ * segment first give it back to the lists; the check and the stats count it as a large free block. */
+ZMM_TEST(t_victim)
+{
+	fx f;
+	zmm_heap_options_t o;
+	zmm_heap_stats_t st;
+	char *a, *b, *c, *big, *q[40];
+	size_t i, free_before;
+#ifdef ZMM_NO_ANNOTATIONS
+	const int active = 1;
+#else
+	const int active = 0;           /* annotated: no refill, so no victim; the results still hold */
+#endif
+
+	ZMM_REQUIRE(fx_storage(&f, SEG256, 2) == 0);
+	zmm_heap_options_default(&o);
+	f.h = zmm_heap_create(&f.st, &o, &f.hooks);
+	ZMM_REQUIRE(f.h != NULL);
+
+	a = zmm_heap_alloc(f.h, 100);                  /* a new segment: 32 x 120 carved, the tail is the victim */
+	ZMM_REQUIRE(a != NULL);
+	CHECK_OK(f.h);
+	ZMM_REQUIRE(stats(f.h, &st) == 0);
+	ZMM_CHECK_EQ(st.free_blocks, 1);               /* the victim, counted in its large class */
+	free_before = S(f.h).free_bytes;
+	ZMM_CHECK_EQ(S(f.h).largest_free_block, free_before);
+	zmm_heap_stats_free(&st);
+
+	b = zmm_heap_alloc(f.h, 200);                  /* another size: carved from the victim */
+	ZMM_REQUIRE(b != NULL);
+	ZMM_CHECK_EQ(C(f.h).victim_hits, active ? 1 : 0);
+	ZMM_CHECK_EQ(S(f.h).segments, 1);
+	if (active) {
+		ZMM_CHECK((char *)b > a);                  /* right after a's batch */
+		ZMM_CHECK_EQ(C(f.h).large_search_hits, 0);
+	}
+	CHECK_OK(f.h);
+
+	/* a large request that only the victim can hold: the victim goes back to the lists, no new segment */
+	big = zmm_heap_alloc(f.h, 200000);
+	ZMM_REQUIRE(big != NULL);
+	ZMM_CHECK_EQ(S(f.h).segments, 1);
+	CHECK_OK(f.h);
+
+	/* small misses again: a new victim from the tail of the large block's split */
+	c = zmm_heap_alloc(f.h, 300);
+	ZMM_REQUIRE(c != NULL);
+	CHECK_OK(f.h);
+	/* freeing the large block merges it with its free neighbours, the victim among them */
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, big), ZMM_FREE_OK);
+	CHECK_OK(f.h);
+	ZMM_REQUIRE(stats(f.h, &st) == 0);
+	ZMM_CHECK_EQ(st.segment_count, 1);
+	zmm_heap_stats_free(&st);
+
+	/* empty the heap: every batch is freed and flushed, the segment goes back */
+	for (i = 0; i < 40; i++) {
+		q[i] = zmm_heap_alloc(f.h, 16 + 8 * i);
+		ZMM_REQUIRE(q[i] != NULL);
+	}
+	CHECK_OK(f.h);
+	for (i = 0; i < 40; i++) {
+		ZMM_CHECK_EQ(zmm_heap_free(f.h, q[i]), ZMM_FREE_OK);
+	}
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, a), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, b), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, c), ZMM_FREE_OK);
+	zmm_heap_flush_cache(f.h);
+	ZMM_CHECK_EQ(S(f.h).segments, 0);
+	ZMM_CHECK_EQ(S(f.h).size, 0);
+	CHECK_OK(f.h);
+
+	/* a reset forgets the victim */
+	a = zmm_heap_alloc(f.h, 100);
+	ZMM_REQUIRE(a != NULL);
+	zmm_heap_reset(f.h, 1);
+	CHECK_OK(f.h);
+	ZMM_REQUIRE(stats(f.h, &st) == 0);
+	ZMM_CHECK_EQ(st.free_blocks, 1);               /* the kept segment's one free block */
+	zmm_heap_stats_free(&st);
+	a = zmm_heap_alloc(f.h, 100);
+	ZMM_REQUIRE(a != NULL);
+	CHECK_OK(f.h);
+	zmm_heap_reset(f.h, 0);
+	fx_close_empty(&f);
+}
+
 ZMM_TEST(t_cache_hit_miss)
 {
 	fx f;
@@ -4130,6 +4219,7 @@ static const zmm_test_case cases[] = {
 	ZMM_T(t_rest_list_cap),
 	ZMM_T(t_cache_hit_miss),
 	ZMM_T(t_refill),
+	ZMM_T(t_victim),
 	ZMM_T(t_medium_classes),
 	ZMM_T(t_medium_realloc),
 	ZMM_T(t_medium_refill),
