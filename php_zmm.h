@@ -44,6 +44,8 @@ typedef struct zmm_state {
 	zmm_heap_t    *discard;         /* fast shutdown: frees of this heap's blocks are dropped until
 	                                 * the next RINIT resets it (NULL: every free is done) */
 	size_t         discard_saved_limit; /* its limit, restored when the fast shutdown ends */
+	zmm_heap_t    *dropped_heap;    /* the heap whose frees the last fast shutdown dropped, until reset */
+	size_t         dropped_bytes;   /* the bytes of those blocks: the heap may pass its limit by that much */
 
 	/* Counters kept by the glue (the heaps count the rest) */
 	uint64_t       foreign_frees;   /* frees/reallocs forwarded to the previous allocator */

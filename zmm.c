@@ -453,12 +453,17 @@ static zmm_heap_limit_action_t zmm_limit_hook(void *ctx, zmm_heap_t *heap, size_
 	if (heap == st->discard) {
 		/* the fast shutdown's limit: the heap must grow, so free for real again */
 		zmm_fast_shutdown_end(st);
-		zmm_heap_summary(heap, &s);
-		if (needed <= s.limit && s.real_size <= s.limit - needed) {
+	}
+	zmm_heap_summary(heap, &s);
+	if (heap == st->dropped_heap && st->dropped_bytes != 0 && s.limit != ZMM_HEAP_NO_LIMIT) {
+		/* the blocks the fast shutdown dropped would have held it (the heap takes whole segments,
+		 * so their bytes count rounded up to a segment): not a memory_limit error */
+		size_t seg = st->storage.alignment;
+		size_t room = s.limit + ((st->dropped_bytes + seg - 1) & ~(seg - 1));
+		if (room > s.limit && needed <= room && s.real_size <= room - needed) {
 			return ZMM_LIMIT_PROCEED;
 		}
 	}
-	zmm_heap_summary(heap, &s);
 	cap = zmm_hard_cap(s.limit, &cap_configured);
 
 	if (zmm_error_pending(st)) {
@@ -812,12 +817,17 @@ static void zmm_free_shutdown(void *ptr)
 	zmm_state_t *st = zmm_state;
 	zmm_segment_t *seg = zmm_storage_find(&st->storage, ptr);
 
-	/* only in standard segments: a huge block's segment goes back to the pool now, where the next
-	 * request, which starts before the reset, finds it (the engine's 256 KiB VM stack page) */
+	/* only live blocks (an invalid free is reported as always) in standard segments: a multi-unit
+	 * segment can empty and go back to the pool now, where the next request, which starts before
+	 * the reset, finds it (the one that holds the engine's 256 KiB VM stack page) */
 	if (EXPECTED(seg != NULL) && seg->owner == (void *)st->discard && st->discard != NULL
 	    && EXPECTED(seg->size == st->storage.alignment)) {
-		st->shutdown_frees++;
-		return;
+		size_t bs = zmm_heap_live_size(seg, ptr);
+		if (EXPECTED(bs != 0)) {
+			st->shutdown_frees++;
+			st->dropped_bytes += bs;
+			return;
+		}
 	}
 	if (EXPECTED(seg != NULL) && EXPECTED(zmm_heap_cache_push(seg, ptr))) {
 		return;
@@ -1034,15 +1044,23 @@ static PHP_GSHUTDOWN_FUNCTION(zmm)
  * the handlers: 2 800 frees per request of tests/soak/www/normal.php that native does not make.
  * zmm resets the request's heap at the next RINIT too, so those frees need not be done either.
  *
- * zmm's RSHUTDOWN, which runs before every other module's (shutdown handlers run in reverse order
- * of registration, and zmm is loaded last), installs zmm_free_shutdown: a block of the heap that
- * served the request is left as it is, until RINIT restores zmm_free and resets that heap. Blocks
- * of the other heap (made after post_deactivate), huge blocks (a segment of their own, which the
- * next request may need before the reset) and foreign pointers are freed as usual. Since
- * freed memory is not reused meanwhile, the work that still allocates (other modules' RSHUTDOWN,
- * such as a session write) could make the heap grow: once it has grown by one segment since the
- * start, the frees are done for real again. Off with zmm.fast_shutdown=0, and with
- * zmm.protection=1: those frees are then validated like any other. */
+ * zmm's RSHUTDOWN, which runs before the RSHUTDOWN of every module registered before zmm
+ * (shutdown handlers run in reverse order of registration), installs zmm_free_shutdown: a live
+ * block in a standard segment of the heap that served the request is left as it is, until RINIT
+ * restores zmm_free and resets that heap. Everything else is freed as usual: blocks of the other
+ * heap (made after post_deactivate), blocks in multi-unit segments (such a segment can then empty
+ * and go back to the pool, where the next request, which starts before the reset, finds it: the
+ * one holding the engine's 256 KiB VM stack page), foreign pointers, and invalid frees, which are
+ * reported. A second free of a dropped block is not detected, as the block still looks live.
+ *
+ * Freed memory is not reused meanwhile, so the work that still allocates (other modules'
+ * RSHUTDOWN, such as a session write) could make the heap grow. While the fast shutdown lasts the
+ * heap's limit is its current size: the first segment it needs goes through the limit hook, which
+ * ends the fast shutdown (all later frees are done) and restores the limit. The heap may then pass
+ * its limit by the bytes of the blocks that were dropped (rounded up to a segment), which their
+ * frees would have made available: without that, a request that ends near memory_limit could fail
+ * in a shutdown that fits.
+ * Off with zmm.fast_shutdown=0, and with zmm.protection=1: every free is then done and validated. */
 
 static void zmm_fast_shutdown_begin(zmm_state_t *st)
 {
@@ -1057,6 +1075,8 @@ static void zmm_fast_shutdown_begin(zmm_state_t *st)
 	zmm_heap_summary(st->cur, &s);
 	st->discard = st->cur;
 	st->discard_saved_limit = s.limit;
+	st->dropped_heap = st->cur;
+	st->dropped_bytes = 0;
 	zmm_heap_set_limit(st->cur, s.real_size < s.limit ? s.real_size : s.limit);
 	zend_mm_set_custom_handlers(st->native_heap, zmm_malloc, zmm_free_shutdown, zmm_realloc);
 }
@@ -1157,6 +1177,8 @@ static PHP_RINIT_FUNCTION(zmm)
 		return SUCCESS;
 	}
 	zmm_fast_shutdown_end(st);
+	st->dropped_heap = NULL;                   /* reset below, or never used again before its reset */
+	st->dropped_bytes = 0;
 	if (st->reclaim) {
 		/* the previous request's epoch: the engine is done with every block in it */
 		zmm_heap_reset(st->reclaim, 0);
@@ -1196,6 +1218,10 @@ static ZEND_MODULE_POST_ZEND_DEACTIVATE_D(zmm)
 		 * of an epoch that ended two switches ago */
 		if (st->discard == next) {
 			zmm_fast_shutdown_end(st);         /* it serves allocations again */
+		}
+		if (st->dropped_heap == next) {
+			st->dropped_heap = NULL;
+			st->dropped_bytes = 0;
 		}
 		zmm_heap_reset(next, 0);
 	}
@@ -1413,7 +1439,11 @@ PHP_FUNCTION(zmm_stats)
 	add_assoc_long(&memory, "real", (zend_long)st.summary.real_size);
 	add_assoc_long(&memory, "peak", (zend_long)st.summary.peak);
 	add_assoc_long(&memory, "real_peak", (zend_long)st.summary.real_peak);
-	add_assoc_long(&memory, "limit", st.summary.limit == ZMM_HEAP_NO_LIMIT ? -1 : (zend_long)st.summary.limit);
+	{
+		/* during the fast shutdown the heap's own limit is set aside */
+		size_t limit = zs->discard == zs->cur ? zs->discard_saved_limit : st.summary.limit;
+		add_assoc_long(&memory, "limit", limit == ZMM_HEAP_NO_LIMIT ? -1 : (zend_long)limit);
+	}
 	add_assoc_long(&memory, "cached", (zend_long)st.summary.cached);
 	add_assoc_zval(return_value, "memory", &memory);
 

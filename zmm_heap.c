@@ -1789,28 +1789,9 @@ ZMM_NOASAN static inline void *realloc_fast(zmm_heap_t *heap, zmm_segment_t *seg
 	return realloc_general(heap, ptr, size);
 }
 
-/* The size of the live block at ptr (inside seg), for the large realloc paths: the checks of
- * zmm_heap_live_list for any size (8-aligned payload start, USED and not cached, inside the segment,
- * its size word equal to the next block's prev tag). 0 when any of them fails. */
-ZMM_NOASAN static inline size_t live_block_size(const zmm_segment_t *seg, const void *ptr)
-{
-	size_t off = (size_t)((const char *)ptr - (const char *)seg), w, bs;
-
-	if ((off & (ZMM_HEAP_ALIGNMENT - 1)) != 0 || !((seg->starts[off >> 9] >> ((off >> 3) & 63)) & 1)) {
-		return 0;
-	}
-	w = BLOCK_OF(ptr)->size;
-	bs = w - T_USED;                            /* a multiple of 8 exactly when w is USED, not cached */
-	if ((bs & (T_MASK | F_FLAG)) != 0 || bs < MIN_BLOCK || bs > seg->size - off
-	    || AT(BLOCK_OF(ptr), bs)->prev != w) {
-		return 0;
-	}
-	return bs;
-}
-
 /* The other realloc fast path: a string or array growing at the head of its own huge segment into
  * the rest tail behind it (what `.=` does to a megabyte string, again and again). b is live, of orig
- * bytes (live_block_size), and true_size is above orig. The tail's header moves forward and, as in
+ * bytes (zmm_heap_live_size), and true_size is above orig. The tail's header moves forward and, as in
  * the general path, becomes the newest rest block; there is no split, no free-list dispatch and no
  * second lookup. Every tag and link it relies on is checked as block_release and list_unlink check
  * them; anything else (and any damage, which realloc_impl then reports) goes to realloc_general. */
@@ -1873,7 +1854,7 @@ ZMM_NOASAN ZMM_NOINLINE static void *realloc_grow_rest(zmm_heap_t *heap, zmm_seg
  * already fits the size with less than REALLOC_STEP to spare is kept (size classes on). */
 ZMM_NOASAN static inline void *realloc_large(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size)
 {
-	size_t orig = live_block_size(seg, ptr);
+	size_t orig = zmm_heap_live_size(seg, ptr);
 	/* size is above the classes here (fast_limit), so this is true_size_of's result, or below size
 	 * on overflow */
 	size_t true_size = (size + HDR + ZMM_HEAP_ALIGNMENT - 1) & SIZE_MASK;

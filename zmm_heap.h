@@ -282,6 +282,26 @@ ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_live_list(const zmm_segment_t 
 	return 1;
 }
 
+/* The size (header included) of the live block whose payload starts at ptr, which lies inside seg
+ * (zmm_storage_find), or 0: the checks of zmm_heap_live_list for a block of any size (8-aligned
+ * payload start, USED and not cached, inside the segment, its size word equal to the next block's
+ * prev tag). Reads no block header unless ptr is a payload start. */
+ZMM_HEAP_INLINE_NOASAN static inline size_t zmm_heap_live_size(const zmm_segment_t *seg, const void *ptr)
+{
+	size_t off = (size_t)((const char *)ptr - (const char *)seg), w, bs;
+
+	if ((off & (ZMM_HEAP_ALIGNMENT - 1)) != 0 || !((seg->starts[off >> 9] >> ((off >> 3) & 63)) & 1)) {
+		return 0;
+	}
+	w = *(const size_t *)(const void *)((const char *)ptr - ZMM_HEAP_HDR_SIZE);
+	bs = w - 1;                                 /* USED is 1: a multiple of 8 exactly when w is USED, not cached */
+	if ((bs & (ZMM_HEAP_ALIGNMENT - 1)) != 0 || bs < ZMM_HEAP_MIN_BLOCK || bs > seg->size - off
+	    || *(const size_t *)(const void *)((const char *)ptr + bs - sizeof(size_t)) != w) {
+		return 0;
+	}
+	return bs;
+}
+
 /* The block size of small bucket r. */
 #define ZMM_HEAP_BUCKET_BLOCK(r) ((size_t)(r) * ZMM_HEAP_ALIGNMENT + ZMM_HEAP_MIN_BLOCK)
 
