@@ -817,17 +817,17 @@ static void zmm_free_shutdown(void *ptr)
 	zmm_state_t *st = zmm_state;
 	zmm_segment_t *seg = zmm_storage_find(&st->storage, ptr);
 
-	/* only live blocks (an invalid free is reported as always) in standard segments: a multi-unit
-	 * segment can empty and go back to the pool now, where the next request, which starts before
-	 * the reset, finds it (the one that holds the engine's 256 KiB VM stack page) */
+	/* only in standard segments: a multi-unit segment can empty and go back to the pool now, where
+	 * the next request, which starts before the reset, finds it (the one that holds the engine's
+	 * 256 KiB VM stack page). Not validated, to keep this path cheap (ZendMM makes no call at all):
+	 * the size word is read only to count the bytes, bounded by the segment. */
 	if (EXPECTED(seg != NULL) && seg->owner == (void *)st->discard && st->discard != NULL
-	    && EXPECTED(seg->size == st->storage.alignment)) {
-		size_t bs = zmm_heap_live_size(seg, ptr);
-		if (EXPECTED(bs != 0)) {
-			st->shutdown_frees++;
-			st->dropped_bytes += bs;
-			return;
-		}
+	    && EXPECTED(seg->size == st->storage.alignment)
+	    && EXPECTED((size_t)((char *)ptr - (char *)seg) >= ZMM_HEAP_SEGMENT_HDR_SIZE + ZMM_HEAP_HDR_SIZE)) {
+		size_t bs = *(const size_t *)(const void *)((char *)ptr - ZMM_HEAP_HDR_SIZE) & ~(size_t)(ZMM_HEAP_ALIGNMENT - 1);
+		st->shutdown_frees++;
+		st->dropped_bytes += bs < seg->size ? bs : seg->size;
+		return;
 	}
 	if (EXPECTED(seg != NULL) && EXPECTED(zmm_heap_cache_push(seg, ptr))) {
 		return;
@@ -1050,8 +1050,9 @@ static PHP_GSHUTDOWN_FUNCTION(zmm)
  * restores zmm_free and resets that heap. Everything else is freed as usual: blocks of the other
  * heap (made after post_deactivate), blocks in multi-unit segments (such a segment can then empty
  * and go back to the pool, where the next request, which starts before the reset, finds it: the
- * one holding the engine's 256 KiB VM stack page), foreign pointers, and invalid frees, which are
- * reported. A second free of a dropped block is not detected, as the block still looks live.
+ * one holding the engine's 256 KiB VM stack page), and foreign pointers. The dropped frees are not
+ * validated (ZendMM's fast shutdown makes no call at all): a double or invalid free of a block in a
+ * standard segment goes unreported in that window; zmm.fast_shutdown=0 checks them.
  *
  * Freed memory is not reused meanwhile, so the work that still allocates (other modules'
  * RSHUTDOWN, such as a session write) could make the heap grow. While the fast shutdown lasts the
