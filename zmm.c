@@ -1471,11 +1471,13 @@ PHP_FUNCTION(zmm_stats)
 	add_assoc_long(&cache, "blocks", (zend_long)st.summary.cached_blocks);
 	add_assoc_zval(return_value, "cache", &cache);
 
-	array_init_size(&segments, 5);
+	array_init_size(&segments, 7);
 	add_assoc_long(&segments, "count", (zend_long)st.summary.segments);
 	add_assoc_long(&segments, "peak_count", (zend_long)st.summary.peak_segments);
 	add_assoc_long(&segments, "free_bytes", (zend_long)st.summary.free_bytes);
 	add_assoc_long(&segments, "largest_free_block", (zend_long)st.summary.largest_free_block);
+	add_assoc_long(&segments, "pool_bytes", (zend_long)zmm_storage_pool_bytes(&zs->storage));
+	add_assoc_long(&segments, "pool_limit", (zend_long)(zs->storage.pool_limit * zs->storage.alignment));
 	if (!limited) {
 		array_init_size(&list, have_rows ? (uint32_t)st.segment_count : 0);
 		for (i = 0; have_rows && i < st.segment_count; i++) {

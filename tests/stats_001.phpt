@@ -78,6 +78,8 @@ segments.count: int
 segments.peak_count: int
 segments.free_bytes: int
 segments.largest_free_block: int
+segments.pool_bytes: int
+segments.pool_limit: int
 segments.list: list
 segments.list.0.size: int
 segments.list.0.used: int

@@ -22,9 +22,9 @@ var_dump($l['storage'] === $f['storage'], $l['segment_size'] === $f['segment_siz
 ?>
 --EXPECT--
 active,storage,segment_size,memory,counters,cache,segments,rest,fragmentation
-count,peak_count,free_bytes,largest_free_block
+count,peak_count,free_bytes,largest_free_block,pool_bytes,pool_limit
 active,storage,segment_size,memory,counters,cache,segments,buckets,classes,large,rest,fragmentation
-count,peak_count,free_bytes,largest_free_block,list
+count,peak_count,free_bytes,largest_free_block,pool_bytes,pool_limit,list
 bool(true)
 memory: same keys
 counters: same keys
