@@ -3947,6 +3947,22 @@ ZMM_TEST(t_medium_classes)
 	fx_close_empty(&f);
 }
 
+/* A heap with size classes and the cache on, holding c, a 784-byte class block whose first 700
+ * bytes are 'm', and sep, an 8-byte block behind it. Returns 0, or -1 (checks failed). */
+static int fx_classes_784(fx *f, char **c, char **sep)
+{
+	if (fx_storage(f, SEG256, 2) != 0 || (f->h = fx_heap_classes(f, CACHE_DEF, 0, 0)) == NULL) {
+		return -1;
+	}
+	*c = zmm_heap_alloc(f->h, 700);
+	*sep = zmm_heap_alloc(f->h, 8);
+	if (*c == NULL || *sep == NULL) {
+		return -1;
+	}
+	memset(*c, 'm', 700);
+	return 0;
+}
+
 /* Realloc with classes: within a class nothing moves; a shrink across classes moves to a block of
  * the smaller class (swapped with a cached one, or newly made) and caches the old block, unless a
  * limit could refuse the new block, then it splits in place; a growth into a class whose cache holds
@@ -3957,13 +3973,7 @@ ZMM_TEST(t_medium_realloc)
 	char *a, *b, *c, *d, *sep;
 	zmm_heap_counters_t c0, c1;
 
-	ZMM_REQUIRE(fx_storage(&f, SEG256, 2) == 0);
-	f.h = fx_heap_classes(&f, CACHE_DEF, 0, 0);
-	ZMM_REQUIRE(f.h != NULL);
-	c = zmm_heap_alloc(f.h, 700);                              /* 784 */
-	sep = zmm_heap_alloc(f.h, 8);
-	ZMM_REQUIRE(c && sep);
-	memset(c, 'm', 700);
+	ZMM_REQUIRE(fx_classes_784(&f, &c, &sep) == 0);
 	if (!FAST_PATHS) {
 		/* annotated: every realloc moves (t_realloc_annotated); the contents still follow */
 		b = zmm_heap_realloc(f.h, c, 2000);
@@ -4026,13 +4036,7 @@ ZMM_TEST(t_medium_realloc)
 
 	/* under a limit that a new segment would pass, a shrink across classes splits in place: a
 	 * shrink must not fail on the limit */
-	ZMM_REQUIRE(fx_storage(&f, SEG256, 2) == 0);
-	f.h = fx_heap_classes(&f, CACHE_DEF, 0, 0);
-	ZMM_REQUIRE(f.h != NULL);
-	c = zmm_heap_alloc(f.h, 700);                              /* 784 */
-	sep = zmm_heap_alloc(f.h, 8);
-	ZMM_REQUIRE(c && sep);
-	memset(c, 'm', 700);
+	ZMM_REQUIRE(fx_classes_784(&f, &c, &sep) == 0);
 	zmm_heap_set_limit(f.h, S(f.h).real_size);
 	ZMM_CHECK(zmm_heap_realloc(f.h, c, 620) == c);             /* 784 -> 656 + a 128-byte free tail */
 	ZMM_CHECK_EQ(blk(c), 656);
