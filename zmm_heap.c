@@ -1170,8 +1170,8 @@ ZMM_NOASAN static void block_take_refill(zmm_heap_t *heap, zmm_segment_t *seg, z
 		if (rounds < REFILL_GROWTH) {
 			heap->refill_rounds[list] = (unsigned char)(rounds + 1);
 		}
-		n = (REFILL_BYTES << rounds) / true_size;
-		n = n > (REFILL_MAX << rounds) ? (REFILL_MAX << rounds) : n;
+		n = ((size_t)REFILL_BYTES << rounds) / true_size;
+		n = n > ((size_t)REFILL_MAX << rounds) ? ((size_t)REFILL_MAX << rounds) : n;
 		n = n > bs / true_size ? bs / true_size : n;
 		room = (heap->fast.cache_limit - heap->fast.cached) / true_size + 1;
 		n = n > room ? room : n;

@@ -21,11 +21,11 @@ class WriteHeavyHandler implements SessionHandlerInterface
     {
         /* runs in the session module's RSHUTDOWN, after zmm's: the fast shutdown is on */
         $start = zmm_stats(true);
-        $t = str_repeat('t', 100);
+        $t = str_repeat('t', 100 + strlen($id));    /* not a constant (opcache folds those) */
         unset($t);                                  /* a free left to the reset */
         $before = zmm_stats(true);
         for ($i = 0; $i < 300; $i++) {
-            $s = str_repeat('w', 100000);          /* 30 MB in all, 100 KB at a time */
+            $s = str_repeat('w', 100000 + $i % 2);  /* 30 MB in all, 100 KB at a time */
         }
         $after = zmm_stats(true);
         $grew = $after['memory']['real'] - $before['memory']['real'];

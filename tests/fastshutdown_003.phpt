@@ -24,11 +24,11 @@ class NearLimitHandler implements SessionHandlerInterface
         $s = zmm_stats();                            /* its temporaries are dropped frees too */
         foreach ($s['segments']['list'] as $row) {
             for ($n = intdiv($row['largest_free_block'], 20100); $n > 0; $n--) {
-                $hold[] = str_repeat('h', 20000);    /* take the free room there is */
+                $hold[] = str_repeat('h', 20000 + $n % 2); /* take the free room there is */
             }
         }
         for ($i = 0; $i < 50; $i++) {
-            $x = str_repeat('w', 10000);
+            $x = str_repeat('w', 10000 + $i % 2);
         }
         $after = zmm_stats(true);
         echo "write done: ", strlen($data), " bytes, within the limit: ",
@@ -45,7 +45,7 @@ session_start();
 $_SESSION['a'] = 1;
 $keep = [];
 while (memory_get_usage(true) < 4 * 1024 * 1024) {
-    $keep[] = str_repeat('k', 1000);
+    $keep[] = str_repeat('k', 1000 + count($keep) % 2);
 }
 for ($i = 0; $i < 100; $i++) {
     array_pop($keep);

@@ -20,7 +20,7 @@ printf("req %d pool %d limit %d segments_allocated %d\n", $n, $s['segments']['po
 if ($n === 2) {
     $keep = [];
     for ($i = 0; $i < 8000; $i++) {
-        $keep[] = str_repeat('p', 1000);                /* about 8 MiB in standard segments */
+        $keep[] = str_repeat('p', 1000 + $i % 2);       /* about 8 MiB in standard segments */
     }
     echo "big request done\n";
 }
