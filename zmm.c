@@ -451,8 +451,13 @@ static zmm_heap_limit_action_t zmm_limit_hook(void *ctx, zmm_heap_t *heap, size_
 	bool cap_configured;
 
 	if (heap == st->discard) {
-		/* the fast shutdown's limit: the heap must grow, so free for real again */
+		/* the fast shutdown's limit: the heap must grow, so free for real again; within the
+		 * heap's own limit (or with none) that is all */
 		zmm_fast_shutdown_end(st);
+		zmm_heap_summary(heap, &s);
+		if (s.limit == ZMM_HEAP_NO_LIMIT || (needed <= s.limit && s.real_size <= s.limit - needed)) {
+			return ZMM_LIMIT_PROCEED;
+		}
 	}
 	zmm_heap_summary(heap, &s);
 	if (heap == st->dropped_heap && st->dropped_bytes != 0 && s.limit != ZMM_HEAP_NO_LIMIT) {
