@@ -340,7 +340,7 @@ static PHP_INI_MH(OnUpdateZmmKeepSegments)
 		ZMM_G(keep_segments) = v;
 		return SUCCESS;
 	}
-	zend_error(E_WARNING, "%s: invalid value '%s'; expected an integer >= 0; using the default 1",
+	zend_error(E_WARNING, "%s: invalid value '%s'; expected an integer >= 0; using the default 4",
 		ZSTR_VAL(entry->name), new_value ? ZSTR_VAL(new_value) : "");
 	return FAILURE;
 }
@@ -357,7 +357,7 @@ PHP_INI_BEGIN()
 	PHP_INI_ENTRY("zmm.segment_size",     "256K", PHP_INI_SYSTEM, OnUpdateZmmSegmentSize)
 	PHP_INI_ENTRY("zmm.cache_size",       "64M", PHP_INI_SYSTEM, OnUpdateZmmCacheSize)
 	PHP_INI_ENTRY_EX("zmm.protection",    "0",    PHP_INI_SYSTEM, OnUpdateZmmProtection, zend_ini_boolean_displayer_cb)
-	PHP_INI_ENTRY("zmm.keep_segments",    "1",    PHP_INI_SYSTEM, OnUpdateZmmKeepSegments)
+	PHP_INI_ENTRY("zmm.keep_segments",    "4",    PHP_INI_SYSTEM, OnUpdateZmmKeepSegments)
 	PHP_INI_ENTRY_EX("zmm.size_classes",  "1",    PHP_INI_SYSTEM, OnUpdateZmmSizeClasses, zend_ini_boolean_displayer_cb)
 	PHP_INI_ENTRY_EX("zmm.fast_shutdown", "1",    PHP_INI_SYSTEM, OnUpdateZmmFastShutdown, zend_ini_boolean_displayer_cb)
 PHP_INI_END()
@@ -1021,7 +1021,7 @@ static PHP_GINIT_FUNCTION(zmm)
 	zmm_globals->enable = true;
 	zmm_globals->segment_size = ZMM_SEGMENT_SIZE_DEFAULT;
 	zmm_globals->cache_size = ZMM_HEAP_CACHE_DEFAULT;
-	zmm_globals->keep_segments = 1;
+	zmm_globals->keep_segments = 4;   /* php-fpm soak: 0.79 of native's rate with 1, 0.91 with 4 (+1.5 MiB per worker) */
 	zmm_globals->size_classes = true;
 	zmm_globals->fast_shutdown = true;
 	zmm_globals->inactive_reason = "not started";

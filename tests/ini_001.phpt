@@ -24,7 +24,7 @@ string(9) "mmap_anon"
 string(4) "256K"
 string(3) "64M"
 string(1) "0"
-string(1) "1"
+string(1) "4"
 bool(true)
 string(9) "mmap_anon"
 int(262144)

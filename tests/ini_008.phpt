@@ -17,6 +17,6 @@ zmm_check_report('check');
 --EXPECTF--
 Warning: %Szmm.keep_segments%S-1%S in Unknown on line 0
 running
-string(1) "1"
+string(1) "4"
 workload: ok
 check: ok
