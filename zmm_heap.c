@@ -51,11 +51,14 @@
  *  rest                FIFO of tails of huge segments (at most 16), kept away from ordinary requests
  *                      so the huge segment empties and goes back to storage when its block is freed;
  *                      searched only when close to the limit
+ *  dv                  the designated victim (with refills): the large tail of the last refill's
+ *                      split, in no list, from which the next refill carves without a search
  *
- * Alloc path: small or medium -> cache pop (hit) -> smallest non-empty small bucket >= request (bitmap,
- * lowest set bit) -> large trie best fit -> rest list (only near the limit) -> for a standard segment,
- * flush the medium lists and search again, if they held blocks -> new segment (limit hook first, oom
- * hook on storage failure).
+ * Alloc path: small or medium -> cache pop (hit) -> the designated victim, unless the request's own
+ * small bucket has a free block -> smallest non-empty small bucket >= request (bitmap, lowest set
+ * bit) -> large trie best fit -> rest list (only near the limit) -> for a standard segment, flush the
+ * medium lists and search again, if they held blocks -> give the victim back to the lists and search
+ * again -> new segment (limit hook first, oom hook on storage failure).
  * The block found is split; the tail goes to the free structures (to the rest list for a new huge
  * segment). A small or medium miss takes up to 32 blocks of its size at once (refill:
  * one handed out, the others cached; later refills of the same size take twice the last batch, up
@@ -239,7 +242,6 @@ struct zmm_heap {
 	zmm_free_block_t  rest_head;              /* fake head of the rest list (FIFO) */
 	zmm_free_block_t *dv;                     /* designated victim: a large free block in no list, the
 	                                           * tail of the last refill's split (NULL: none) */
-	zmm_segment_t    *dv_seg;                 /* its segment */
 	size_t            rest_count;             /* blocks in the rest list */
 	size_t            rest_bytes;             /* bytes in the rest list */
 	uint64_t          cache_misses[CACHE_LISTS]; /* per-list cache misses */
@@ -667,7 +669,6 @@ ZMM_NOASAN static void free_unlink(zmm_heap_t *heap, zmm_free_block_t *fb, const
 
 	if (fb == heap->dv) {
 		heap->dv = NULL;                        /* in no list: it just stops being the victim */
-		heap->dv_seg = NULL;
 	} else if (fb->info.size & F_FLAG) {
 		list_unlink(heap, fb, op);
 		fb->info.size &= ~F_FLAG;
@@ -681,6 +682,17 @@ ZMM_NOASAN static void free_unlink(zmm_heap_t *heap, zmm_free_block_t *fb, const
 		}
 	} else {
 		large_unlink(heap, fb, op);
+	}
+}
+
+/* Gives the designated victim, if there is one, back to the small lists or the trie. */
+ZMM_NOASAN static void dv_release(zmm_heap_t *heap)
+{
+	zmm_free_block_t *dv = heap->dv;
+
+	if (dv != NULL) {
+		heap->dv = NULL;
+		free_link(heap, dv);
 	}
 }
 
@@ -1082,11 +1094,8 @@ ZMM_NOASAN static void block_take(zmm_heap_t *heap, zmm_segment_t *seg, zmm_bloc
 		if (to_rest == TAKE_TAIL_REST) {
 			rest_link(heap, (zmm_free_block_t *)r);
 		} else if (to_rest == TAKE_TAIL_VICTIM && rem >= DV_MIN && seg->size == heap->segment_size) {
-			if (heap->dv != NULL) {
-				free_link(heap, heap->dv);          /* the previous victim joins the lists */
-			}
+			dv_release(heap);                       /* the previous victim joins the lists */
 			heap->dv = (zmm_free_block_t *)r;
-			heap->dv_seg = seg;
 		} else {
 			free_link(heap, (zmm_free_block_t *)r);
 		}
@@ -1260,11 +1269,7 @@ again:
 		goto again;
 	}
 	if (heap->dv != NULL) {
-		/* the victim may hold the room a large request searched for */
-		zmm_free_block_t *dv = heap->dv;
-		heap->dv = NULL;
-		heap->dv_seg = NULL;
-		free_link(heap, dv);
+		dv_release(heap);                           /* it may hold the room a large request searched for */
 		goto again;
 	}
 
@@ -2150,7 +2155,6 @@ ZMM_NOASAN static void lists_init(zmm_heap_t *heap)
 	}
 	heap->rest_head.prev_free = heap->rest_head.next_free = &heap->rest_head;
 	heap->dv = NULL;
-	heap->dv_seg = NULL;
 	heap->free_bitmap = heap->large_bitmap = 0;
 	heap->rest_count = heap->rest_bytes = 0;
 	heap->cache_dropped += cached_blocks_of(heap);
@@ -2877,7 +2881,7 @@ ZMM_NOASAN static size_t check_impl(const zmm_heap_t *heap, zmm_heap_check_cb cb
 	if (heap->dv != NULL) {
 		const zmm_free_block_t *dv = heap->dv;
 		const zmm_segment_t *ds = zmm_storage_find(heap->storage, dv);
-		if (ds == NULL || ds != heap->dv_seg || ds->owner != heap || ds->size != heap->segment_size
+		if (ds == NULL || ds->owner != heap || ds->size != heap->segment_size
 		    || ((uintptr_t)dv & (ZMM_HEAP_ALIGNMENT - 1)) != 0 || !start_test(ds, &dv->info)
 		    || (dv->info.size & (T_MASK | F_FLAG)) != T_FREE || BSIZE(&dv->info) < DV_MIN) {
 			check_fail(&c, "designated victim %p: not a large free block of a standard segment of this heap", (const void *)dv);
