@@ -442,8 +442,7 @@ ZMM_NOASAN static inline void start_clear(zmm_segment_t *seg, const zmm_block_t 
 
 ZMM_NOASAN static inline int start_test(const zmm_segment_t *seg, const zmm_block_t *b)
 {
-	size_t o = seg_off(seg, PAYLOAD(b)) >> 3;
-	return (int)((seg->starts[o >> 6] >> (o & 63)) & 1);
+	return zmm_heap_is_payload_start(seg, seg_off(seg, PAYLOAD(b)));
 }
 
 /* Bytes of start bitmap a segment of size bytes needs. */

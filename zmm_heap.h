@@ -244,6 +244,13 @@ __attribute__((visibility("hidden")))
 #endif
 extern const unsigned char zmm_heap_list_of_block[];
 
+/* Is the 8-aligned offset off of seg the start of a block's payload? The start bitmap has one bit per
+ * 8 bytes of the segment, set at every payload start; the heap keeps it current. */
+ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_is_payload_start(const zmm_segment_t *seg, size_t off)
+{
+	return (int)((seg->starts[off >> 9] >> ((off >> 3) & 63)) & 1);
+}
+
 /* Is ptr (inside seg, found through the registry) the payload of a live block of a small bucket's
  * size, or of a medium class's size when *lists is ZMM_HEAP_CACHE_LISTS? If so returns 1 with the
  * cache list in *list and the size word (size | USED) in *word. Returns 0 when ptr is not 8-aligned,
@@ -257,7 +264,7 @@ ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_live_list(const zmm_segment_t 
 {
 	size_t off = (size_t)((const char *)ptr - (const char *)seg), w, r;
 
-	if ((off & (ZMM_HEAP_ALIGNMENT - 1)) != 0 || !((seg->starts[off >> 9] >> ((off >> 3) & 63)) & 1)) {
+	if ((off & (ZMM_HEAP_ALIGNMENT - 1)) != 0 || !zmm_heap_is_payload_start(seg, off)) {
 		return 0;
 	}
 	/* USED, not cached: w = size - 1 is a multiple of 8, so rotating it right by 3 gives w / 8
@@ -290,7 +297,7 @@ ZMM_HEAP_INLINE_NOASAN static inline size_t zmm_heap_live_size(const zmm_segment
 {
 	size_t off = (size_t)((const char *)ptr - (const char *)seg), w, bs;
 
-	if ((off & (ZMM_HEAP_ALIGNMENT - 1)) != 0 || !((seg->starts[off >> 9] >> ((off >> 3) & 63)) & 1)) {
+	if ((off & (ZMM_HEAP_ALIGNMENT - 1)) != 0 || !zmm_heap_is_payload_start(seg, off)) {
 		return 0;
 	}
 	w = *(const size_t *)(const void *)((const char *)ptr - ZMM_HEAP_HDR_SIZE);
