@@ -1501,6 +1501,18 @@ ZMM_NOASAN ZMM_NOINLINE static int free_release(zmm_heap_t *owner, zmm_segment_t
 	return ZMM_FREE_OK;
 }
 
+/* Frees the live block b (bs bytes) of seg in heap: onto its list's cache while the cache is below
+ * its cap, else for real (merge, release an empty segment, or link). Counted as a free. */
+ZMM_NOASAN static void free_live(zmm_heap_t *heap, zmm_segment_t *seg, zmm_block_t *b, size_t bs)
+{
+	if (heap->fast.cached < heap->fast.cache_limit && list_of_block(heap, bs) >= 0) {
+		cache_push(heap, b, bs);
+	} else {
+		heap->counters.frees++;
+		block_release(heap, seg, b);
+	}
+}
+
 /* Free with protection and/or annotation on, or a pointer the fast path did not like. */
 ZMM_NOASAN ZMM_NOINLINE static int free_general(zmm_heap_t *owner, zmm_segment_t *seg, void *ptr, int verify)
 {
@@ -1522,12 +1534,7 @@ ZMM_NOASAN ZMM_NOINLINE static int free_general(zmm_heap_t *owner, zmm_segment_t
 		memset(PAYLOAD(b), 0x5A, req == (size_t)-1 ? 0 : req);
 	}
 	ann_takeback(owner, PAYLOAD(b), bs - HDR);
-	if (owner->fast.cached < owner->fast.cache_limit && list_of_block(owner, bs) >= 0) {
-		cache_push(owner, b, bs);
-	} else {
-		owner->counters.frees++;
-		block_release(owner, seg, b);
-	}
+	free_live(owner, seg, b, bs);
 	rc = ZMM_FREE_OK;
 out:
 	ANN_LEAVE(owner);
@@ -1748,12 +1755,7 @@ ZMM_NOASAN ZMM_NOINLINE static void *realloc_shrink_class(zmm_heap_t *heap, zmm_
 	}
 	memcpy(np, ptr, size);
 	heap->counters.reallocs++;
-	if (heap->fast.cached < heap->fast.cache_limit) {
-		cache_push(heap, BLOCK_OF(ptr), bs);
-	} else {
-		heap->counters.frees++;
-		block_release(heap, seg, BLOCK_OF(ptr));
-	}
+	free_live(heap, seg, BLOCK_OF(ptr), bs);
 	return np;
 }
 
