@@ -450,16 +450,16 @@ static zmm_heap_limit_action_t zmm_limit_hook(void *ctx, zmm_heap_t *heap, size_
 	size_t cap;
 	bool cap_configured;
 
-	if (heap == st->discard) {
-		/* the fast shutdown's limit: the heap must grow, so free for real again; within the
-		 * heap's own limit (or with none) that is all */
+	bool ended = heap == st->discard;
+
+	if (ended) {
+		/* the fast shutdown's limit: the heap must grow, so free for real again */
 		zmm_fast_shutdown_end(st);
-		zmm_heap_summary(heap, &s);
-		if (s.limit == ZMM_HEAP_NO_LIMIT || (needed <= s.limit && s.real_size <= s.limit - needed)) {
-			return ZMM_LIMIT_PROCEED;
-		}
 	}
 	zmm_heap_summary(heap, &s);
+	if (ended && (s.limit == ZMM_HEAP_NO_LIMIT || (needed <= s.limit && s.real_size <= s.limit - needed))) {
+		return ZMM_LIMIT_PROCEED;                /* within the heap's own limit, or it has none */
+	}
 	if (heap == st->dropped_heap && st->dropped_bytes != 0 && s.limit != ZMM_HEAP_NO_LIMIT) {
 		/* the blocks the fast shutdown dropped would have held it (the heap takes whole segments,
 		 * so their bytes count rounded up to a segment): not a memory_limit error */
@@ -1101,6 +1101,15 @@ static void zmm_fast_shutdown_end(zmm_state_t *st)
 	st->discard = NULL;
 }
 
+/* The heap whose frees the last fast shutdown dropped is about to be reset (RINIT, or a switch
+ * without a request in between): back to the validated free and its own limit, and no allowance. */
+static void zmm_fast_shutdown_forget(zmm_state_t *st)
+{
+	zmm_fast_shutdown_end(st);
+	st->dropped_heap = NULL;
+	st->dropped_bytes = 0;
+}
+
 /* Sets the limit of heap, which may be the one whose frees the fast shutdown drops: then the limit
  * applies when the fast shutdown ends. */
 static void zmm_set_heap_limit(zmm_state_t *st, zmm_heap_t *heap, size_t limit)
@@ -1182,9 +1191,7 @@ static PHP_RINIT_FUNCTION(zmm)
 	if (!st || st->module_down) {
 		return SUCCESS;
 	}
-	zmm_fast_shutdown_end(st);
-	st->dropped_heap = NULL;                   /* reset below, or never used again before its reset */
-	st->dropped_bytes = 0;
+	zmm_fast_shutdown_forget(st);              /* its heap is reset below */
 	if (st->reclaim) {
 		/* the previous request's epoch: the engine is done with every block in it */
 		zmm_heap_reset(st->reclaim, 0);
@@ -1222,13 +1229,7 @@ static ZEND_MODULE_POST_ZEND_DEACTIVATE_D(zmm)
 	if (st->reclaim == next) {
 		/* no RINIT since the last switch (a request that failed to start): next holds only blocks
 		 * of an epoch that ended two switches ago */
-		if (st->discard == next) {
-			zmm_fast_shutdown_end(st);         /* it serves allocations again */
-		}
-		if (st->dropped_heap == next) {
-			st->dropped_heap = NULL;
-			st->dropped_bytes = 0;
-		}
+		zmm_fast_shutdown_forget(st);          /* next was the heap of the last fast shutdown, if any */
 		zmm_heap_reset(next, 0);
 	}
 #ifdef ZMM_DEBUG
