@@ -790,28 +790,28 @@ static ZEND_COLD void zmm_free_foreign(void *ptr)
 	}
 }
 
-/* Everything but a cache push: NULL, foreign pointers (seg NULL), large blocks, a full cache, invalid
+/* Everything but a cache push: NULL, foreign pointers (e NULL), large blocks, a full cache, invalid
  * pointers. The registry was read once, by zmm_free. */
-static zend_never_inline void zmm_free_other(zmm_segment_t *seg, void *ptr)
+static zend_never_inline void zmm_free_other(const zmm_registry_entry_t *e, void *ptr)
 {
-	if (seg == NULL) {
+	if (e == NULL) {
 		if (ptr != NULL) {
 			zmm_free_foreign(ptr);
 		}
 		return;
 	}
 	/* ZMM_FREE_INVALID: reported through the error hook and ignored */
-	(void)zmm_heap_free_at(seg, ptr);
+	(void)zmm_heap_free_at(e->seg, ptr);
 }
 
 static void zmm_free(void *ptr)
 {
-	zmm_segment_t *seg = zmm_storage_find(&zmm_state->storage, ptr);
+	const zmm_registry_entry_t *e = zmm_storage_entry(&zmm_state->storage, ptr);
 
-	if (EXPECTED(seg != NULL) && EXPECTED(zmm_heap_cache_push(seg, ptr))) {
+	if (EXPECTED(e != NULL) && EXPECTED(zmm_heap_cache_push(e, ptr))) {
 		return;
 	}
-	zmm_free_other(seg, ptr);
+	zmm_free_other(e, ptr);
 }
 
 /* The free handler of the fast shutdown (zmm_fast_shutdown_begin): a block of the heap that served
@@ -820,24 +820,24 @@ static void zmm_free(void *ptr)
 static void zmm_free_shutdown(void *ptr)
 {
 	zmm_state_t *st = zmm_state;
-	zmm_segment_t *seg = zmm_storage_find(&st->storage, ptr);
+	const zmm_registry_entry_t *e = zmm_storage_entry(&st->storage, ptr);
 
 	/* only in standard segments: a multi-unit segment can empty and go back to the pool now, where
 	 * the next request, which starts before the reset, finds it (the one that holds the engine's
 	 * 256 KiB VM stack page). Not validated, to keep this path cheap (ZendMM makes no call at all):
 	 * the size word is read only to count the bytes, bounded by the segment. */
-	if (EXPECTED(seg != NULL) && seg->owner == (void *)st->discard && st->discard != NULL
-	    && EXPECTED(seg->size == st->storage.alignment)
-	    && EXPECTED((size_t)((char *)ptr - (char *)seg) >= ZMM_HEAP_SEGMENT_HDR_SIZE + ZMM_HEAP_HDR_SIZE)) {
+	if (EXPECTED(e != NULL) && e->owner == (void *)st->discard && st->discard != NULL
+	    && EXPECTED(e->size == st->storage.alignment)
+	    && EXPECTED((size_t)((char *)ptr - (char *)e->seg) >= ZMM_HEAP_SEGMENT_HDR_SIZE + ZMM_HEAP_HDR_SIZE)) {
 		size_t bs = *(const size_t *)(const void *)((char *)ptr - ZMM_HEAP_HDR_SIZE) & ~(size_t)(ZMM_HEAP_ALIGNMENT - 1);
 		st->shutdown_frees++;
-		st->dropped_bytes += bs < seg->size ? bs : seg->size;
+		st->dropped_bytes += bs < e->size ? bs : e->size;
 		return;
 	}
-	if (EXPECTED(seg != NULL) && EXPECTED(zmm_heap_cache_push(seg, ptr))) {
+	if (EXPECTED(e != NULL) && EXPECTED(zmm_heap_cache_push(e, ptr))) {
 		return;
 	}
-	zmm_free_other(seg, ptr);
+	zmm_free_other(e, ptr);
 }
 
 static ZEND_COLD void *zmm_realloc_foreign(void *ptr, size_t size)
@@ -853,17 +853,17 @@ static ZEND_COLD void *zmm_realloc_foreign(void *ptr, size_t size)
 
 static void *zmm_realloc(void *ptr, size_t size)
 {
-	zmm_segment_t *seg;
+	const zmm_registry_entry_t *e;
 	void *p;
 
 	if (ptr == NULL) {
 		return zmm_malloc(size);                /* the inline cache pop */
 	}
-	seg = zmm_storage_find(&zmm_state->storage, ptr);
-	if (UNEXPECTED(seg == NULL || seg->owner == NULL)) {
+	e = zmm_storage_entry(&zmm_state->storage, ptr);
+	if (UNEXPECTED(e == NULL || e->owner == NULL)) {
 		return zmm_realloc_foreign(ptr, size);
 	}
-	p = zmm_heap_realloc_at(zmm_state->cur, seg, ptr, size);
+	p = zmm_heap_realloc_at(zmm_state->cur, e, ptr, size);
 	if (EXPECTED(p != NULL)) {
 		return p;
 	}

@@ -442,7 +442,7 @@ ZMM_NOASAN static inline void start_clear(zmm_segment_t *seg, const zmm_block_t 
 
 ZMM_NOASAN static inline int start_test(const zmm_segment_t *seg, const zmm_block_t *b)
 {
-	return zmm_heap_is_payload_start(seg, seg_off(seg, PAYLOAD(b)));
+	return zmm_heap_is_payload_start(seg->starts, seg_off(seg, PAYLOAD(b)));
 }
 
 /* Bytes of start bitmap a segment of size bytes needs. */
@@ -907,6 +907,7 @@ ZMM_NOASAN static zmm_free_block_t *rest_search(zmm_heap_t *heap, size_t true_si
 ZMM_NOASAN static void segment_link(zmm_heap_t *heap, zmm_segment_t *seg)
 {
 	seg->owner = heap;
+	zmm_storage_segment_publish(heap->storage, seg); /* the registry's copies of owner and starts */
 	seg->prev = NULL;
 	seg->next = heap->segments;
 	if (heap->segments) {
@@ -1565,15 +1566,15 @@ ZMM_NOASAN int zmm_heap_free_at(zmm_segment_t *seg, void *ptr)
 
 ZMM_NOASAN int zmm_heap_free(zmm_heap_t *heap, void *ptr)
 {
-	zmm_segment_t *seg = zmm_storage_find(heap->storage, ptr);
+	const zmm_registry_entry_t *e = zmm_storage_entry(heap->storage, ptr);
 
-	if (seg == NULL) {
+	if (e == NULL) {
 		return ptr == NULL ? ZMM_FREE_OK : ZMM_FREE_FOREIGN;
 	}
-	if (zmm_heap_cache_push(seg, ptr)) {
+	if (zmm_heap_cache_push(e, ptr)) {
 		return ZMM_FREE_OK;
 	}
-	return zmm_heap_free_at(seg, ptr);
+	return zmm_heap_free_at(e->seg, ptr);
 }
 
 /*** Realloc ***/
@@ -1627,6 +1628,7 @@ ZMM_NOASAN static zmm_block_t *segment_resize(zmm_heap_t *heap, zmm_segment_t *s
 		}
 		seg->starts = ns;
 		seg->starts_len = nlen;
+		zmm_storage_segment_publish(heap->storage, seg); /* the old bitmap is gone */
 	}
 	if (next_free) {
 		free_unlink(heap, (zmm_free_block_t *)next, "realloc");
@@ -1767,12 +1769,12 @@ ZMM_NOASAN ZMM_NOINLINE static void *realloc_shrink_class(zmm_heap_t *heap, zmm_
  * (realloc_shrink_class), and a small one is split in place by the general path, as PHP 5 did.
  * Everything else goes to realloc_general, which does it (and reports) with the full checks. Same
  * results and counters as realloc_impl, without its preamble. */
-ZMM_NOASAN static inline void *realloc_fast(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size)
+ZMM_NOASAN static inline void *realloc_fast(zmm_heap_t *heap, const zmm_registry_entry_t *e, void *ptr, size_t size)
 {
 	size_t bs, oidx;
 	unsigned nidx;
 
-	if (zmm_heap_live_list(seg, ptr, &heap->fast.lists, &oidx, &bs)) {
+	if (zmm_heap_live_list(e, ptr, &heap->fast.lists, &oidx, &bs)) {
 		nidx = zmm_heap_list_of_request[(size + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT];
 		if (nidx == oidx) {
 			heap->counters.reallocs++;
@@ -1788,7 +1790,7 @@ ZMM_NOASAN static inline void *realloc_fast(zmm_heap_t *heap, zmm_segment_t *seg
 				return realloc_swap(heap, ptr, bs, (unsigned)oidx, nidx);
 			}
 			if (oidx >= ZMM_HEAP_NUM_BUCKETS) {
-				return realloc_shrink_class(heap, seg, ptr, size, bs - T_USED);
+				return realloc_shrink_class(heap, e->seg, ptr, size, bs - T_USED);
 			}
 		}
 	}
@@ -1858,16 +1860,16 @@ ZMM_NOASAN ZMM_NOINLINE static void *realloc_grow_rest(zmm_heap_t *heap, zmm_seg
 /* The fast paths for a large new size (fast mode: no protection extra, so the true size is the
  * request plus the header, 8-aligned): a live block that grows tries realloc_grow_rest; one that
  * already fits the size with less than REALLOC_STEP to spare is kept (size classes on). */
-ZMM_NOASAN static inline void *realloc_large(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size)
+ZMM_NOASAN static inline void *realloc_large(zmm_heap_t *heap, const zmm_registry_entry_t *e, void *ptr, size_t size)
 {
-	size_t orig = zmm_heap_live_size(seg, ptr);
+	size_t orig = zmm_heap_live_size(e, ptr);
 	/* size is above the classes here (fast_limit), so this is true_size_of's result, or below size
 	 * on overflow */
 	size_t true_size = (size + HDR + ZMM_HEAP_ALIGNMENT - 1) & SIZE_MASK;
 
 	if (orig != 0 && true_size > size) {
 		if (true_size > orig) {
-			return realloc_grow_rest(heap, seg, ptr, size, orig, true_size);
+			return realloc_grow_rest(heap, e->seg, ptr, size, orig, true_size);
 		}
 		if (heap->options.size_classes && orig - true_size < REALLOC_STEP) {
 			heap->counters.reallocs++;
@@ -1877,14 +1879,14 @@ ZMM_NOASAN static inline void *realloc_large(zmm_heap_t *heap, zmm_segment_t *se
 	return realloc_general(heap, ptr, size);
 }
 
-ZMM_NOASAN void *zmm_heap_realloc_at(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size)
+ZMM_NOASAN void *zmm_heap_realloc_at(zmm_heap_t *heap, const zmm_registry_entry_t *e, void *ptr, size_t size)
 {
-	if (seg != NULL && seg->owner == heap) {
+	if (e != NULL && e->owner == heap) {
 		if (size < heap->fast.fast_limit) {
-			return realloc_fast(heap, seg, ptr, size);
+			return realloc_fast(heap, e, ptr, size);
 		}
 		if (!heap->slow) {
-			return realloc_large(heap, seg, ptr, size);
+			return realloc_large(heap, e, ptr, size);
 		}
 	}
 	return realloc_general(heap, ptr, size);
@@ -1892,7 +1894,7 @@ ZMM_NOASAN void *zmm_heap_realloc_at(zmm_heap_t *heap, zmm_segment_t *seg, void 
 
 ZMM_NOASAN void *zmm_heap_realloc(zmm_heap_t *heap, void *ptr, size_t size)
 {
-	return zmm_heap_realloc_at(heap, ptr ? zmm_storage_find(heap->storage, ptr) : NULL, ptr, size);
+	return zmm_heap_realloc_at(heap, ptr ? zmm_storage_entry(heap->storage, ptr) : NULL, ptr, size);
 }
 
 ZMM_NOASAN static void *realloc_impl(zmm_heap_t *heap, void *ptr, size_t size)
@@ -2713,6 +2715,16 @@ ZMM_NOASAN static size_t check_impl(const zmm_heap_t *heap, zmm_heap_check_cb cb
 		}
 		if (zmm_storage_find(heap->storage, seg) != seg) {
 			check_fail(&c, "segment #%zu: not registered with storage", nseg);
+		} else {
+			/* every unit's entry copies the header fields the free path reads */
+			size_t u;
+			for (u = 0; u < seg->size; u += heap->segment_size) {
+				const zmm_registry_entry_t *e = zmm_storage_entry(heap->storage, base + u);
+				if (e == NULL || e->seg != seg || e->owner != seg->owner || e->starts != seg->starts || e->size != seg->size) {
+					check_fail(&c, "segment #%zu: the registry entry at offset %zu does not match the segment header", nseg, u);
+					break;
+				}
+			}
 		}
 		if (seg->size % heap->segment_size != 0 || seg->starts == NULL || seg->starts_len < starts_bytes(seg->size)) {
 			check_fail(&c, "segment #%zu: bad size %zu or start bitmap", nseg, seg->size);

@@ -146,9 +146,9 @@ int zmm_heap_free(zmm_heap_t *heap, void *ptr);
  * without copying. Returns NULL like alloc, leaving ptr valid. */
 void *zmm_heap_realloc(zmm_heap_t *heap, void *ptr, size_t size);
 
-/* zmm_heap_realloc for a ptr whose segment the caller has looked up (seg = zmm_storage_find(ptr),
+/* zmm_heap_realloc for a ptr whose registry entry the caller has looked up (e = zmm_storage_entry(ptr),
  * NULL when ptr is NULL or in no segment), so that a realloc in the glue reads the registry once. */
-void *zmm_heap_realloc_at(zmm_heap_t *heap, zmm_segment_t *seg, void *ptr, size_t size);
+void *zmm_heap_realloc_at(zmm_heap_t *heap, const zmm_registry_entry_t *e, void *ptr, size_t size);
 
 /* Usable bytes in the block at ptr (at least what was requested), 0 if ptr is not a live block. */
 size_t zmm_heap_block_size(zmm_heap_t *heap, const void *ptr);
@@ -157,8 +157,8 @@ size_t zmm_heap_block_size(zmm_heap_t *heap, const void *ptr);
  * never reads the memory at ptr. */
 static inline zmm_heap_t *zmm_heap_owner(const zmm_storage_t *storage, const void *ptr)
 {
-	zmm_segment_t *seg = zmm_storage_find(storage, ptr);
-	return seg ? (zmm_heap_t *)seg->owner : NULL;
+	const zmm_registry_entry_t *e = zmm_storage_entry(storage, ptr);
+	return e ? (zmm_heap_t *)e->owner : NULL;
 }
 
 /*** Inline fast paths ***/
@@ -244,14 +244,14 @@ __attribute__((visibility("hidden")))
 #endif
 extern const unsigned char zmm_heap_list_of_block[];
 
-/* Is the 8-aligned offset off of seg the start of a block's payload? The start bitmap has one bit per
- * 8 bytes of the segment, set at every payload start; the heap keeps it current. */
-ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_is_payload_start(const zmm_segment_t *seg, size_t off)
+/* Is the 8-aligned offset off of a segment the start of a block's payload? starts is the segment's
+ * start bitmap: one bit per 8 bytes, set at every payload start; the heap keeps it current. */
+ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_is_payload_start(const uint64_t *starts, size_t off)
 {
-	return (int)((seg->starts[off >> 9] >> ((off >> 3) & 63)) & 1);
+	return (int)((starts[off >> 9] >> ((off >> 3) & 63)) & 1);
 }
 
-/* Is ptr (inside seg, found through the registry) the payload of a live block of a small bucket's
+/* Is ptr (inside e's segment, found through the registry) the payload of a live block of a small bucket's
  * size, or of a medium class's size when *lists is ZMM_HEAP_CACHE_LISTS? If so returns 1 with the
  * cache list in *list and the size word (size | USED) in *word. Returns 0 when ptr is not 8-aligned,
  * not a payload start (start bitmap: one bit per 8 bytes, set at payload starts), not USED, cached,
@@ -259,12 +259,12 @@ ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_is_payload_start(const zmm_seg
  * prev tag (an overflow into the next header, or a damaged size word). Reads no block header unless
  * ptr is a payload start, and *lists only for a block above the small range. The free and realloc
  * fast paths share it; what it refuses goes to paths that check again and report. */
-ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_live_list(const zmm_segment_t *seg, const void *ptr,
+ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_live_list(const zmm_registry_entry_t *e, const void *ptr,
                                                             const size_t *lists, size_t *list, size_t *word)
 {
-	size_t off = (size_t)((const char *)ptr - (const char *)seg), w, r;
+	size_t off = (size_t)((const char *)ptr - (const char *)e->seg), w, r;
 
-	if ((off & (ZMM_HEAP_ALIGNMENT - 1)) != 0 || !zmm_heap_is_payload_start(seg, off)) {
+	if ((off & (ZMM_HEAP_ALIGNMENT - 1)) != 0 || !zmm_heap_is_payload_start(e->starts, off)) {
 		return 0;
 	}
 	/* USED, not cached: w = size - 1 is a multiple of 8, so rotating it right by 3 gives w / 8
@@ -281,7 +281,7 @@ ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_live_list(const zmm_segment_t 
 			return 0;
 		}
 	}
-	if (off + w > seg->size || *(const size_t *)(const void *)((const char *)ptr + w - sizeof(size_t)) != w + 1) {
+	if (off + w > e->size || *(const size_t *)(const void *)((const char *)ptr + w - sizeof(size_t)) != w + 1) {
 		return 0;
 	}
 	*list = r;
@@ -289,20 +289,20 @@ ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_live_list(const zmm_segment_t 
 	return 1;
 }
 
-/* The size (header included) of the live block whose payload starts at ptr, which lies inside seg
- * (zmm_storage_find), or 0: the checks of zmm_heap_live_list for a block of any size (8-aligned
+/* The size (header included) of the live block whose payload starts at ptr, which lies inside e's
+ * segment (zmm_storage_entry), or 0: the checks of zmm_heap_live_list for a block of any size (8-aligned
  * payload start, USED and not cached, inside the segment, its size word equal to the next block's
  * prev tag). Reads no block header unless ptr is a payload start. */
-ZMM_HEAP_INLINE_NOASAN static inline size_t zmm_heap_live_size(const zmm_segment_t *seg, const void *ptr)
+ZMM_HEAP_INLINE_NOASAN static inline size_t zmm_heap_live_size(const zmm_registry_entry_t *e, const void *ptr)
 {
-	size_t off = (size_t)((const char *)ptr - (const char *)seg), w, bs;
+	size_t off = (size_t)((const char *)ptr - (const char *)e->seg), w, bs;
 
-	if ((off & (ZMM_HEAP_ALIGNMENT - 1)) != 0 || !zmm_heap_is_payload_start(seg, off)) {
+	if ((off & (ZMM_HEAP_ALIGNMENT - 1)) != 0 || !zmm_heap_is_payload_start(e->starts, off)) {
 		return 0;
 	}
 	w = *(const size_t *)(const void *)((const char *)ptr - ZMM_HEAP_HDR_SIZE);
 	bs = w - 1;                                 /* USED is 1: a multiple of 8 exactly when w is USED, not cached */
-	if ((bs & (ZMM_HEAP_ALIGNMENT - 1)) != 0 || bs < ZMM_HEAP_MIN_BLOCK || bs > seg->size - off
+	if ((bs & (ZMM_HEAP_ALIGNMENT - 1)) != 0 || bs < ZMM_HEAP_MIN_BLOCK || bs > e->size - off
 	    || *(const size_t *)(const void *)((const char *)ptr + bs - sizeof(size_t)) != w) {
 		return 0;
 	}
@@ -315,13 +315,14 @@ ZMM_HEAP_INLINE_NOASAN static inline size_t zmm_heap_live_size(const zmm_segment
 /* The block size of medium class c (0 .. ZMM_HEAP_NUM_CLASSES - 1), header included. */
 size_t zmm_heap_class_block(unsigned c);
 
-/* The cache push of zmm_heap_free, for a ptr inside seg (zmm_storage_find): returns 1 when ptr was
- * the payload of a live small block, or of a medium class's block with size classes on, and went
- * onto its owner's cache; 0 for everything else (large, invalid, cache full, general mode), which
- * zmm_heap_free_at handles with the same seg. */
-ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_cache_push(zmm_segment_t *seg, void *ptr)
+/* The cache push of zmm_heap_free, for a ptr inside e's segment (zmm_storage_entry): returns 1 when
+ * ptr was the payload of a live small block, or of a medium class's block with size classes on, and
+ * went onto its owner's cache; 0 for everything else (large, invalid, cache full, general mode), which
+ * zmm_heap_free_at handles with e->seg. Reads the registry entry's copies of the header fields, not the
+ * segment header. */
+ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_cache_push(const zmm_registry_entry_t *e, void *ptr)
 {
-	zmm_heap_fast_t *f = (zmm_heap_fast_t *)seg->owner;
+	zmm_heap_fast_t *f = (zmm_heap_fast_t *)e->owner;
 	zmm_heap_cached_t *c;
 	size_t r, w;
 
@@ -329,7 +330,7 @@ ZMM_HEAP_INLINE_NOASAN static inline int zmm_heap_cache_push(zmm_segment_t *seg,
 	if (f->cached >= f->push_limit) {
 		return 0;
 	}
-	if (!zmm_heap_live_list(seg, ptr, &f->lists, &r, &w)) {
+	if (!zmm_heap_live_list(e, ptr, &f->lists, &r, &w)) {
 		return 0;
 	}
 	c = (zmm_heap_cached_t *)(void *)((char *)ptr - ZMM_HEAP_HDR_SIZE);

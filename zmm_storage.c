@@ -23,11 +23,12 @@
  * reservation and commits only its aligned part.
  *
  * Registry. A two-level table maps every alignment-sized unit of address space covered by a live
- * segment to that segment's base, so that zmm_storage_find (an inline in the header) resolves any
- * interior pointer, also of multi-unit huge segments, without reading the memory at the address.
+ * segment to an entry with that segment's base, so that zmm_storage_find (an inline in the header)
+ * resolves any interior pointer, also of multi-unit huge segments, without reading the memory at
+ * the address. The entry also copies the header fields the free path reads (zmm_registry_entry_t).
  * The top level covers ZMM_REGISTRY_ADDRESS_BITS of address space and is mapped with MAP_NORESERVE
  * (calloc on Windows), so that its untouched pages cost nothing; leaves of
- * 1 << ZMM_REGISTRY_LEAF_BITS pointers are allocated on first use and kept until
+ * 1 << ZMM_REGISTRY_LEAF_BITS entries are allocated on first use and kept until
  * zmm_storage_destroy. Two slots past the ends that zmm_storage_find indexes are used privately:
  * registry[registry_top_len] heads a list of all leaves, linked through each leaf's extra slot
  * leaf[LEAF_LEN], so that destroy frees them without scanning the top level. Registering never
@@ -96,7 +97,7 @@
 #define LEAF_LEN  ((size_t)1 << ZMM_REGISTRY_LEAF_BITS)
 #define LEAF_MASK ((uintptr_t)LEAF_LEN - 1)
 
-typedef zmm_segment_t *zmm_leaf_entry_t;
+typedef zmm_registry_entry_t zmm_leaf_entry_t;
 
 #ifndef _WIN32
 static size_t page_size(void)
@@ -681,14 +682,22 @@ static size_t leaves_span_max(const zmm_storage_t *storage, size_t size)
 	return ((units - 1) >> ZMM_REGISTRY_LEAF_BITS) + 2;
 }
 
-/* Points every unit of [mem, mem + size) at seg. Missing leaves are taken from *spares, which
- * must hold enough (see leaves_missing); seg NULL clears, which never needs a leaf. */
+/* Points every unit of [mem, mem + size) at seg, with copies of its header's owner, starts and size.
+ * Missing leaves are taken from *spares, which must hold enough (see leaves_missing); seg NULL
+ * clears, which never needs a leaf. */
 static void registry_fill(zmm_storage_t *storage, const void *mem, size_t size, zmm_segment_t *seg,
                           zmm_leaf_entry_t **spares)
 {
 	uintptr_t key = (uintptr_t)mem >> storage->shift;
 	uintptr_t last = ((uintptr_t)mem + size - 1) >> storage->shift;
+	zmm_leaf_entry_t entry = { NULL, NULL, NULL, 0 };
 
+	if (seg != NULL) {
+		entry.seg = seg;
+		entry.owner = seg->owner;
+		entry.starts = seg->starts;
+		entry.size = seg->size;
+	}
 	for (; key <= last; key++) {
 		uintptr_t top = key >> ZMM_REGISTRY_LEAF_BITS;
 		zmm_leaf_entry_t *leaf = storage->registry[top];
@@ -704,8 +713,13 @@ static void registry_fill(zmm_storage_t *storage, const void *mem, size_t size, 
 			*leaf_list_head(storage) = leaf;
 			storage->registry[top] = leaf;
 		}
-		leaf[key & LEAF_MASK] = seg;
+		leaf[key & LEAF_MASK] = entry;
 	}
+}
+
+void zmm_storage_segment_publish(zmm_storage_t *storage, zmm_segment_t *seg)
+{
+	registry_fill(storage, seg, seg->size, seg, NULL); /* registered: every leaf exists */
 }
 
 static int registry_create(zmm_storage_t *storage)
@@ -845,12 +859,12 @@ zmm_segment_t *zmm_storage_segment_alloc(zmm_storage_t *storage, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
+	memset(seg, 0, sizeof(*seg));
+	seg->size = size;
 	registry_fill(storage, seg, size, seg, &spares);
 	if (pooled) {
 		storage->counters.pool_hits++;
 	}
-	memset(seg, 0, sizeof(*seg));
-	seg->size = size;
 	storage->segments++;
 	storage->bytes += size;
 	return seg;
@@ -918,18 +932,17 @@ zmm_segment_t *zmm_storage_segment_realloc(zmm_storage_t *storage, zmm_segment_t
 		 * one cannot be registered, so no answer is safe. */
 		abort();
 	}
+	/* every unit, also the ones that stay: their entries copy the size */
+	fresh->size = new_size;
 	if (fresh == seg) {
 		if (new_size < old_size) {
 			registry_fill(storage, (char *)seg + new_size, old_size - new_size, NULL, NULL);
-		} else {
-			registry_fill(storage, (char *)seg + old_size, new_size - old_size, seg, &spares);
 		}
 	} else {
 		registry_fill(storage, seg, old_size, NULL, NULL);
-		registry_fill(storage, fresh, new_size, fresh, &spares);
 	}
+	registry_fill(storage, fresh, new_size, fresh, &spares);
 	leaves_release(&spares);
-	fresh->size = new_size;
 	storage->bytes = storage->bytes - old_size + new_size;
 	return fresh;
 }

@@ -70,7 +70,7 @@ struct zmm_storage {
 	void          *data;                    /* provider private data (fd, win32 heap handle) */
 	size_t         alignment;               /* segment size: every segment is aligned to it and a multiple of it */
 	unsigned       shift;                   /* log2(alignment) */
-	void         **registry;                /* two-level table: address >> shift -> zmm_segment_t* */
+	void         **registry;                /* two-level table: address >> shift -> zmm_registry_entry_t */
 	size_t         registry_top_len;        /* entries in the top level */
 	zmm_segment_t *pool;                    /* released segments kept for reuse (linked via next) */
 	size_t         pool_count;              /* segments in the pool */
@@ -117,33 +117,59 @@ zmm_segment_t *zmm_storage_segment_realloc(zmm_storage_t *storage, zmm_segment_t
  * ZMM_STORAGE_POOL_MAX_UNITS units and the pool has room for them, else to the provider. */
 void zmm_storage_segment_free(zmm_storage_t *storage, zmm_segment_t *seg);
 
+/* Lets the registry's entries for seg copy the header fields the free path reads (owner, starts, size)
+ * again, after the heap changed seg->owner or seg->starts. Every unit of seg is rewritten. */
+void zmm_storage_segment_publish(zmm_storage_t *storage, zmm_segment_t *seg);
+
+/* One registry entry: the segment covering a unit of address space, and a copy of the header fields
+ * the hot paths need, so that a free reads the registry's cache line instead of the segment header.
+ * (Every segment header is segment-size aligned, so all of them share one set of an 8-way L1 cache:
+ * with more than a few segments in use, a free that reads its header misses.) The copies are
+ * written when the segment is registered, resized or published; zmm_heap_check compares them. */
+typedef struct zmm_registry_entry {
+	zmm_segment_t *seg;        /* the segment's base, or NULL: no live segment here */
+	void          *owner;      /* copy of seg->owner */
+	uint64_t      *starts;     /* copy of seg->starts */
+	size_t         size;       /* copy of seg->size */
+} zmm_registry_entry_t;
+
 /* Registry layout: key = (uintptr_t)ptr >> storage->shift; registry[key >> ZMM_REGISTRY_LEAF_BITS]
- * is NULL or a leaf of (1 << ZMM_REGISTRY_LEAF_BITS) zmm_segment_t pointers indexed by the low bits
- * of key. Every unit of alignment bytes covered by a live segment points at that segment. The top
- * level covers ZMM_REGISTRY_ADDRESS_BITS of address space; anything above is never a segment. */
-#define ZMM_REGISTRY_LEAF_BITS    12
+ * is NULL or a leaf of (1 << ZMM_REGISTRY_LEAF_BITS) entries indexed by the low bits of key. Every
+ * unit of alignment bytes covered by a live segment has an entry for that segment. The top level
+ * covers ZMM_REGISTRY_ADDRESS_BITS of address space; anything above is never a segment. */
+#define ZMM_REGISTRY_LEAF_BITS    11
 #if UINTPTR_MAX > 0xffffffffu
 # define ZMM_REGISTRY_ADDRESS_BITS 48
 #else
 # define ZMM_REGISTRY_ADDRESS_BITS 32
 #endif
 
-/* Returns the segment whose address range contains ptr, or NULL if ptr is not inside any live
- * segment of this storage. O(1); reads only the registry, never the memory at ptr. */
-static inline zmm_segment_t *zmm_storage_find(const zmm_storage_t *storage, const void *ptr)
+/* Returns the registry entry of the live segment whose address range contains ptr, or NULL if ptr is
+ * not inside any live segment of this storage. O(1); reads only the registry, never the memory at
+ * ptr. */
+static inline const zmm_registry_entry_t *zmm_storage_entry(const zmm_storage_t *storage, const void *ptr)
 {
 	uintptr_t key = (uintptr_t)ptr >> storage->shift;
 	uintptr_t top = key >> ZMM_REGISTRY_LEAF_BITS;
-	zmm_segment_t **leaf;
+	const zmm_registry_entry_t *leaf, *e;
 
 	if (top >= storage->registry_top_len) {
 		return NULL;
 	}
-	leaf = (zmm_segment_t **)storage->registry[top];
+	leaf = (const zmm_registry_entry_t *)storage->registry[top];
 	if (leaf == NULL) {
 		return NULL;
 	}
-	return leaf[key & (((uintptr_t)1 << ZMM_REGISTRY_LEAF_BITS) - 1)];
+	e = &leaf[key & (((uintptr_t)1 << ZMM_REGISTRY_LEAF_BITS) - 1)];
+	return e->seg != NULL ? e : NULL;
+}
+
+/* Returns the segment whose address range contains ptr, or NULL if ptr is not inside any live
+ * segment of this storage. O(1); reads only the registry, never the memory at ptr. */
+static inline zmm_segment_t *zmm_storage_find(const zmm_storage_t *storage, const void *ptr)
+{
+	const zmm_registry_entry_t *e = zmm_storage_entry(storage, ptr);
+	return e != NULL ? e->seg : NULL;
 }
 
 /* Frees the pool's segments to the provider and calls the provider's compact. Returns the bytes

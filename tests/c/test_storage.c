@@ -99,15 +99,20 @@ static int pattern_ok(const zmm_segment_t *seg, size_t from, size_t to, unsigned
 	return 1;
 }
 
-/* Every unit of [base, base + size) resolves to want, checked at the unit start, middle and end. */
+/* Every unit of [base, base + size) resolves to want, checked at the unit start, middle and end, and
+ * its registry entry copies want's owner, starts and size. */
 static int units_map_to(const zmm_storage_t *s, const void *base, size_t size, const zmm_segment_t *want)
 {
 	const char *b = base;
 	size_t off;
 	for (off = 0; off < size; off += s->alignment) {
+		const zmm_registry_entry_t *e = zmm_storage_entry(s, b + off);
 		if (zmm_storage_find(s, b + off) != want
 		    || zmm_storage_find(s, b + off + s->alignment / 2) != want
 		    || zmm_storage_find(s, b + off + s->alignment - 1) != want) {
+			return 0;
+		}
+		if (want != NULL && (e == NULL || e->owner != want->owner || e->starts != want->starts || e->size != want->size)) {
 			return 0;
 		}
 	}
@@ -855,6 +860,7 @@ static void check_faults(const char *name)
 	seg = zmm_storage_segment_alloc(&s, 2 * a);
 	ZMM_REQUIRE(seg != NULL);
 	seg->owner = (void *)&s;
+	zmm_storage_segment_publish(&s, seg);
 	fill(seg, hdr, 2 * a, 7);
 	s.fail_countdown = 1;
 	errno = 0;
@@ -1235,6 +1241,58 @@ ZMM_TEST(refuses_bad_placement)
 	munmap(real, 4 * a);
 }
 
+/* The registry entries copy the header fields the free path reads: at registration, after
+ * zmm_storage_segment_publish (every unit of a multi-unit segment), across a resize, and a pooled
+ * segment handed out again starts with a clear header and clear copies. */
+ZMM_TEST(registry_entry_copies)
+{
+	zmm_storage_t s;
+	size_t a = 64 * KB, u;
+	uint64_t bits[4] = { 0, 0, 0, 0 };
+	zmm_segment_t *seg, *g, *again;
+	const zmm_registry_entry_t *e;
+
+	ZMM_REQUIRE(zmm_storage_init(&s, zmm_storage_lookup("mmap_anon"), a, 8) == 0);
+	seg = zmm_storage_segment_alloc(&s, 3 * a);
+	ZMM_REQUIRE(seg != NULL);
+	e = zmm_storage_entry(&s, (char *)seg + a + 5);
+	ZMM_CHECK(e != NULL && e->seg == seg && e->owner == NULL && e->starts == NULL && e->size == 3 * a);
+	ZMM_CHECK(zmm_storage_entry(&s, (char *)seg + 3 * a) == NULL);
+	ZMM_CHECK(zmm_storage_entry(&s, (char *)seg - 1) == NULL);
+
+	/* the heap sets owner and starts, then publishes: until then the copies are the old ones */
+	seg->owner = &s;
+	seg->starts = bits;
+	ZMM_CHECK(zmm_storage_entry(&s, seg)->owner == NULL);
+	zmm_storage_segment_publish(&s, seg);
+	for (u = 0; u < 3; u++) {
+		e = zmm_storage_entry(&s, (char *)seg + u * a + a - 1);
+		ZMM_CHECK(e != NULL && e->seg == seg && e->owner == (void *)&s && e->starts == bits && e->size == 3 * a);
+	}
+
+	/* a resize copies the new size into every unit, the ones that stay too */
+	g = zmm_storage_segment_realloc(&s, seg, 4 * a);
+	ZMM_REQUIRE(g != NULL);
+	ZMM_CHECK(units_map_to(&s, g, 4 * a, g));
+	ZMM_CHECK_EQ(zmm_storage_entry(&s, g)->size, 4 * a);
+	g = zmm_storage_segment_realloc(&s, g, 2 * a);
+	ZMM_REQUIRE(g != NULL);
+	ZMM_CHECK(units_map_to(&s, g, 2 * a, g));
+	ZMM_CHECK_EQ(zmm_storage_entry(&s, (char *)g + a)->size, 2 * a);
+	ZMM_CHECK(zmm_storage_entry(&s, (char *)g + 2 * a) == NULL);
+
+	/* pooled and handed out again: the old owner and bitmap are not copied back */
+	zmm_storage_segment_free(&s, g);
+	ZMM_CHECK(zmm_storage_entry(&s, g) == NULL);
+	again = zmm_storage_segment_alloc(&s, 2 * a);
+	ZMM_REQUIRE(again != NULL);
+	ZMM_CHECK_EQ(s.counters.pool_hits, 1);
+	e = zmm_storage_entry(&s, again);
+	ZMM_CHECK(e != NULL && e->seg == again && e->owner == NULL && e->starts == NULL && e->size == 2 * a);
+	zmm_storage_segment_free(&s, again);
+	zmm_storage_destroy(&s);
+}
+
 /* A segment straddling a registry leaf boundary resolves on both sides, also after a realloc
  * moves it across another leaf boundary (the new leaves come from the reserved spares). */
 ZMM_TEST(registry_leaf_boundary)
@@ -1313,5 +1371,6 @@ ZMM_TEST_MAIN(
 	ZMM_T(mmap_zero_fd),
 	ZMM_T(provider_calls),
 	ZMM_T(refuses_bad_placement),
+	ZMM_T(registry_entry_copies),
 	ZMM_T(registry_leaf_boundary)
 )
