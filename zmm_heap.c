@@ -989,7 +989,8 @@ ZMM_NOASAN static void oom_hook(zmm_heap_t *heap, size_t request, size_t needed)
 	}
 }
 
-/* Takes a new segment of size bytes. Returns NULL after the limit or oom hook said so. */
+/* Takes a new segment of size bytes, linked but not formatted (its start bitmap holds garbage until
+ * segment_format). Returns NULL after the limit or oom hook said so. */
 ZMM_NOASAN static zmm_segment_t *segment_new(zmm_heap_t *heap, size_t size, size_t request, int *retry)
 {
 	zmm_segment_t *seg;
@@ -1009,7 +1010,8 @@ ZMM_NOASAN static zmm_segment_t *segment_new(zmm_heap_t *heap, size_t size, size
 	seg = zmm_storage_segment_alloc(heap->storage, size);
 	if (seg) {
 		seg->starts_len = starts_bytes(size);
-		seg->starts = (uint64_t *)calloc(1, seg->starts_len);
+		/* not zeroed here: both callers format the segment at once, which clears it */
+		seg->starts = (uint64_t *)malloc(seg->starts_len);
 		if (seg->starts == NULL) {
 			zmm_storage_segment_free(heap->storage, seg);
 			seg = NULL;
