@@ -1125,6 +1125,7 @@ static PHP_MINIT_FUNCTION(zmm)
 {
 	const char *env;
 
+	zmm_heap_library_init();                    /* before any thread creates a heap */
 	REGISTER_INI_ENTRIES();
 
 	if (type == MODULE_TEMPORARY) {
@@ -1270,8 +1271,12 @@ static PHP_MINFO_FUNCTION(zmm)
 	snprintf(buf, sizeof(buf), "%zu", g->cache_size);
 	php_info_print_table_row(2, "Cache size", buf);
 	php_info_print_table_row(2, "Protection", g->protection ? "on" : "off");
-	php_info_print_table_row(2, "Medium size classes", !g->size_classes ? "off (exact sizes)"
-		: g->protection ? "on (requests of 497 to 3048 bytes)" : "on (requests of 521 to 3072 bytes)");
+	if (g->size_classes) {
+		size_t extra = g->protection ? ZMM_HEAP_PROTECTION_EXTRA : 0;
+		snprintf(buf, sizeof(buf), "on (requests of %zu to %zu bytes)", (size_t)ZMM_HEAP_MAX_SMALL_REQUEST + 1 - extra,
+		         (size_t)ZMM_HEAP_MAX_CLASS_REQUEST - extra);
+	}
+	php_info_print_table_row(2, "Medium size classes", g->size_classes ? buf : "off (exact sizes)");
 	php_info_print_table_row(2, "Fast shutdown", !g->fast_shutdown ? "off (every end-of-request free is done)"
 		: g->protection ? "off (protection validates every free)" : "on (end-of-request frees left to the reset)");
 	snprintf(buf, sizeof(buf), "%zu", st ? st->storage.segments + st->storage.pool_count : (size_t)0);

@@ -33,11 +33,13 @@
  * A request of n bytes needs a block of true(n) = max(32, align8(n + 16)) bytes (plus 24 with
  * protection: a canary after the payload and a trailer with the requested size and a header cookie).
  * Blocks below 544 bytes are small: 64 buckets of 8-byte steps, index true/8 - 4, so requests of at
- * most 520 bytes are small. With the size_classes option (on by default) requests of 521..3072
- * bytes are medium: they are rounded up to ten classes (payloads 640, 768, 896, 1024, 1280, 1536,
- * 1792, 2048, 2560, 3072, Zend MM 7's largest bins), so that their freed blocks can be cached and
- * reused like small ones instead of paying the trie, split and merge (PHP 5 had no such classes).
- * Larger blocks are large; a block that does not fit a standard segment (true > S - 64) is huge and
+ * most 520 bytes are small. With the size_classes option (on by default) requests of 521..32768
+ * bytes are medium: they are rounded up to 18 classes (payloads 640, 768, 896, 1024, 1280, 1536,
+ * 1792, 2048, 2560, 3072, Zend MM 7's largest bins, then the page classes 4096, 8192, ... 32768,
+ * whole pages as Zend MM rounds its large runs), so that their freed blocks can be cached and reused
+ * like small ones instead of paying the trie, split and merge (PHP 5 had no such classes). A page
+ * class's block that shrinks is split in place, as Zend MM frees a run's tail pages. Larger blocks
+ * are large; a block that does not fit a standard segment (true > S - 64) is huge and
  * gets a segment of its own, rounded up to a multiple of S.
  *
  * Free structures
@@ -335,57 +337,56 @@ ZMM_NOASAN static unsigned ann_detect(void)
 	return a;
 }
 
-/* Cache list of a request (protection off), indexed by (size + 7) / 8: the small bucket max(k, 2) - 2
- * up to 520 bytes, then NUM_BUCKETS + the medium class (used only with size classes on). */
-const unsigned char zmm_heap_list_of_request[(ZMM_HEAP_MAX_CLASS_REQUEST + 7) / 8 + 1] = {
-	 0,  0,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
-	20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41,
-	42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63,
-	64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 65, 65, 65, 65, 65, 65, 65,
-	65, 65, 65, 65, 65, 65, 65, 65, 65, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
-	66, 66, 66, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 68, 68, 68,
-	68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68, 68,
-	68, 68, 68, 68, 68, 68, 68, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69,
-	69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 69, 70, 70, 70, 70, 70,
-	70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70, 70,
-	70, 70, 70, 70, 70, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71,
-	71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 71, 72, 72, 72, 72, 72, 72, 72,
-	72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72,
-	72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72,
-	72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 72, 73, 73, 73, 73, 73, 73, 73, 73, 73,
-	73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73,
-	73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73,
-	73, 73, 73, 73, 73, 73, 73, 73, 73, 73, 73
-};
-
-/* Cache list of a block size (zmm_heap.h), indexed by size / 8 - 4: buckets, then class blocks. */
-const unsigned char zmm_heap_list_of_block[ZMM_HEAP_BLOCK_LIST_LEN] = {
-	  0,   1,   2,   3,   4,   5,   6,   7,   8,   9,  10,  11,  12,  13,  14,  15,  16,  17,  18,  19,
-	 20,  21,  22,  23,  24,  25,  26,  27,  28,  29,  30,  31,  32,  33,  34,  35,  36,  37,  38,  39,
-	 40,  41,  42,  43,  44,  45,  46,  47,  48,  49,  50,  51,  52,  53,  54,  55,  56,  57,  58,  59,
-	 60,  61,  62,  63, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  64, 255,
-	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  65, 255, 255, 255, 255, 255,
-	255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  66, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-	255, 255, 255, 255, 255, 255,  67, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  68, 255,
-	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-	255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  69, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-	255, 255,  70, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  71, 255, 255, 255, 255, 255,
-	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,  72, 255,
-	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-	255, 255,  73
-};
-
-/* Payload bytes of each medium class (a block of class c is class_payload[c] + HDR bytes). */
+/* Payload bytes of each medium class (a block of class c is class_payload[c] + HDR bytes): up to 3072
+ * Zend MM 7's largest bins, above them whole 4 KiB pages, as Zend MM rounds a large request to a run
+ * of pages. */
 static const size_t class_payload[ZMM_HEAP_NUM_CLASSES] = {
-	640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072
+	640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072,
+	4096, 8192, 12288, 16384, 20480, 24576, 28672, 32768
 };
+
+/* Cache list of a request (protection off), indexed by (size + 7) / 8: the small bucket max(k, 2) - 2
+ * up to 520 bytes, then NUM_BUCKETS + the smallest class that holds it (used only with size classes
+ * on). Filled from class_payload by zmm_heap_library_init. */
+unsigned char zmm_heap_list_of_request[(ZMM_HEAP_MAX_CLASS_REQUEST + 7) / 8 + 1];
+
+/* Cache list of a block size (zmm_heap.h), indexed by size / 8 - 4: buckets, then class blocks, 255
+ * between them. Filled by zmm_heap_library_init. */
+unsigned char zmm_heap_list_of_block[ZMM_HEAP_BLOCK_LIST_LEN];
+
+static int tables_ready;
+
+void zmm_heap_library_init(void)
+{
+	size_t k, c = 0;
+
+	if (tables_ready) {
+		return;
+	}
+	for (k = 0; k < sizeof(zmm_heap_list_of_request); k++) {
+		size_t size = k * ZMM_HEAP_ALIGNMENT;
+		if (size <= ZMM_HEAP_MAX_SMALL_REQUEST) {
+			zmm_heap_list_of_request[k] = (unsigned char)(k < 2 ? 0 : k - 2);
+			continue;
+		}
+		while (class_payload[c] < size) {
+			c++;
+		}
+		zmm_heap_list_of_request[k] = (unsigned char)(ZMM_HEAP_NUM_BUCKETS + c);
+	}
+	memset(zmm_heap_list_of_block, 255, sizeof(zmm_heap_list_of_block));
+	for (k = 0; k < ZMM_HEAP_NUM_BUCKETS; k++) {
+		zmm_heap_list_of_block[k] = (unsigned char)k;
+	}
+	for (c = 0; c < ZMM_HEAP_NUM_CLASSES; c++) {
+		zmm_heap_list_of_block[(class_payload[c] + ZMM_HEAP_HDR_SIZE) / ZMM_HEAP_ALIGNMENT - ZMM_HEAP_MIN_BLOCK / ZMM_HEAP_ALIGNMENT]
+			= (unsigned char)(ZMM_HEAP_NUM_BUCKETS + c);
+	}
+	tables_ready = 1;
+}
+
+/* The first cache list of the page classes (class_payload[10] is 4096). */
+#define FIRST_PAGE_LIST (NUM_BUCKETS + 10)
 
 /* Block size of cache list idx: a small bucket's, or a medium class's. */
 #define LIST_BLOCK(idx) ((idx) < NUM_BUCKETS ? BUCKET_SIZE(idx) : class_payload[(idx) - NUM_BUCKETS] + HDR)
@@ -1768,7 +1769,9 @@ ZMM_NOASAN ZMM_NOINLINE static void *realloc_shrink_class(zmm_heap_t *heap, zmm_
  * checks of block_is_live) whose new size falls in its own list is returned as it is; one that moves
  * to a list whose cache holds a block is swapped with that block (realloc_swap; a shrink only while
  * the cache is below its cap); a class block that shrinks into a list with an empty cache is moved
- * (realloc_shrink_class), and a small one is split in place by the general path, as PHP 5 did.
+ * (realloc_shrink_class), and a small one is split in place by the general path, as PHP 5 did. A
+ * page class's block (4096 bytes and up) that shrinks is always split in place: its tail is worth
+ * keeping as free space, and a move would copy it.
  * Everything else goes to realloc_general, which does it (and reports) with the full checks. Same
  * results and counters as realloc_impl, without its preamble. */
 ZMM_NOASAN static inline void *realloc_fast(zmm_heap_t *heap, const zmm_registry_entry_t *e, void *ptr, size_t size)
@@ -1787,6 +1790,11 @@ ZMM_NOASAN static inline void *realloc_fast(zmm_heap_t *heap, const zmm_registry
 				return realloc_swap(heap, ptr, bs, (unsigned)oidx, nidx);
 			}
 		} else {
+			/* a page class's block gives its tail back in place (as Zend MM frees the tail pages of
+			 * a run), rather than copying up to 28 KiB into a smaller block */
+			if (oidx >= FIRST_PAGE_LIST) {
+				return realloc_general(heap, ptr, size);
+			}
 			/* a shrink: the swap caches the bigger block, so only below the cap, as a push */
 			if (heap->fast.cache[nidx] != NULL && heap->fast.cached < heap->fast.cache_limit) {
 				return realloc_swap(heap, ptr, bs, (unsigned)oidx, nidx);
@@ -2257,6 +2265,7 @@ ZMM_NOASAN zmm_heap_t *zmm_heap_create(zmm_storage_t *storage, const zmm_heap_op
 	if (heap == NULL) {
 		return NULL;
 	}
+	zmm_heap_library_init();
 	if (opts) {
 		heap->options = *opts;
 	} else {

@@ -8,9 +8,10 @@
  *
  * Numbers on 64-bit (LP64): 16-byte block headers, 8-byte alignment, 32-byte minimum block, 64 small
  * buckets of 8-byte steps, requests of at most 520 bytes are small (496 with protection on). With
- * size classes on (the default), requests of 521 to 3072 bytes are rounded up to 10 medium classes
- * (640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072: Zend MM 7's largest bins) whose freed
- * blocks the cache keeps like small ones.
+ * size classes on (the default), requests of 521 to 32768 bytes are rounded up to 18 medium classes
+ * (640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072: Zend MM 7's largest bins; then 4096,
+ * 8192, ... 32768: whole pages, as Zend MM's large runs) whose freed blocks the cache keeps like small
+ * ones.
  */
 #ifndef ZMM_HEAP_H
 #define ZMM_HEAP_H
@@ -31,9 +32,9 @@ extern "C" {
 #define ZMM_HEAP_NUM_BUCKETS       (8 * sizeof(size_t))       /* small buckets: 64 on LP64 */
 #define ZMM_HEAP_MAX_SMALL_BLOCK   (ZMM_HEAP_NUM_BUCKETS * ZMM_HEAP_ALIGNMENT + ZMM_HEAP_MIN_BLOCK) /* blocks below are small */
 #define ZMM_HEAP_MAX_SMALL_REQUEST (ZMM_HEAP_MAX_SMALL_BLOCK - ZMM_HEAP_ALIGNMENT - ZMM_HEAP_HDR_SIZE) /* 520 on LP64 */
-#define ZMM_HEAP_NUM_CLASSES       10                         /* medium size classes (size_classes option) */
+#define ZMM_HEAP_NUM_CLASSES       18                         /* medium size classes (size_classes option) */
 #define ZMM_HEAP_CACHE_LISTS       (ZMM_HEAP_NUM_BUCKETS + ZMM_HEAP_NUM_CLASSES) /* cache lists: buckets, then classes */
-#define ZMM_HEAP_MAX_CLASS_REQUEST 3072                       /* largest request (protection extra included) a class takes */
+#define ZMM_HEAP_MAX_CLASS_REQUEST 32768                      /* largest request (protection extra included) a class takes */
 #define ZMM_HEAP_MAX_CLASS_BLOCK   (ZMM_HEAP_MAX_CLASS_REQUEST + ZMM_HEAP_HDR_SIZE) /* largest cached block; the cache may pass its cap by less */
 #define ZMM_HEAP_REALLOC_STEP      ((size_t)4096)             /* size classes: realloc resizes larger blocks in these steps */
 #define ZMM_HEAP_PROTECTION_EXTRA  (3 * sizeof(size_t))       /* canary + trailer added per block with protection */
@@ -111,6 +112,10 @@ typedef struct zmm_heap_options {
 void zmm_heap_options_default(zmm_heap_options_t *opts);
 
 /*** Lifecycle ***/
+
+/* Fills the size class tables the inline fast paths read. zmm_heap_create calls it; a program that
+ * creates heaps in several threads calls it once before (the glue does in MINIT). Idempotent. */
+void zmm_heap_library_init(void);
 
 /* Creates an empty heap (no segment yet) on storage. opts NULL: defaults; hooks NULL: none. The heap
  * struct itself is malloc'd, not carved from a segment. Returns NULL if malloc fails. */
@@ -207,7 +212,7 @@ typedef struct zmm_heap_fast {
 #if defined(__GNUC__) && !defined(_WIN32)
 __attribute__((visibility("hidden")))
 #endif
-extern const unsigned char zmm_heap_list_of_request[];
+extern unsigned char zmm_heap_list_of_request[];
 
 /* Frees ptr, which lies inside seg (found through the registry), in seg's owner: everything the
  * inline push does not finish. Returns ZMM_FREE_OK or ZMM_FREE_INVALID. */
@@ -242,7 +247,7 @@ ZMM_HEAP_INLINE_NOASAN static inline void *zmm_heap_cache_pop(zmm_heap_t *heap, 
 #if defined(__GNUC__) && !defined(_WIN32)
 __attribute__((visibility("hidden")))
 #endif
-extern const unsigned char zmm_heap_list_of_block[];
+extern unsigned char zmm_heap_list_of_block[];
 
 /* Is the 8-aligned offset off of a segment the start of a block's payload? starts is the segment's
  * start bitmap: one bit per 8 bytes, set at every payload start; the heap keeps it current. */

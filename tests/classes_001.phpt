@@ -1,5 +1,5 @@
 --TEST--
-zmm size classes (default on): requests of 521..3072 bytes round up to 10 classes whose freed blocks the cache serves again
+zmm size classes (default on): requests of 521..32768 bytes round up to 18 classes whose freed blocks the cache serves again
 --EXTENSIONS--
 zmm
 --SKIPIF--
@@ -49,6 +49,13 @@ for ($i = 0; $i < 3000; $i++) {
         array_shift($keep);
     }
 }
+/* and the page classes, 3073..32768 */
+for ($i = 0; $i < 400; $i++) {
+    $keep[] = str_repeat('y', 3100 + ($i * 521) % 29600);
+    if ($i % 3 === 0) {
+        array_shift($keep);
+    }
+}
 unset($keep);
 echo 'every class used: ', var_export(min(array_column(zmm_stats()['classes'], 'allocs')) > 0, true), "\n";
 var_dump(gc_mem_caches() > 0, zmm_stats()['cache']['blocks']);
@@ -57,7 +64,7 @@ zmm_check_report('check');
 ?>
 --EXPECT--
 string(1) "1"
-10 classes: 521-640 641-768 769-896 897-1024 1025-1280 1281-1536 1537-1792 1793-2048 2049-2560 2561-3072
+18 classes: 521-640 641-768 769-896 897-1024 1025-1280 1281-1536 1537-1792 1793-2048 2049-2560 2561-3072 3073-4096 4097-8192 8193-12288 12289-16384 16385-20480 20481-24576 24577-28672 28673-32768
 int(4)
 class cache_hits grew by >= 900: true
 class allocs grew by >= 1000: true

@@ -19,5 +19,5 @@ zmm_report('invariants', zmm_invariants($s));
 Warning: zmm.size_classes: invalid value 'sometimes'; expected a boolean (1/0, On/Off, yes/no, true/false); using the default 1 in Unknown on line 0
 running
 string(1) "1"
-int(10)
+int(18)
 invariants: ok

@@ -116,5 +116,5 @@ fragmentation: array
 fragmentation.free_bytes: int
 fragmentation.largest_free_block: int
 fragmentation.percentage: float
-rows: segments yes, buckets 64, classes 10, large yes
+rows: segments yes, buckets 64, classes 18, large yes
 bool(true)

@@ -3793,12 +3793,13 @@ static zmm_heap_t *fx_heap_classes(fx *f, size_t cache, int prot, int refill)
 	return zmm_heap_create(&f->st, &o, &f->hooks);
 }
 
-/* Requests of 521..3072 bytes round up to ten classes whose freed blocks the cache keeps; a block of
+/* Requests of 521..32768 bytes round up to 18 classes whose freed blocks the cache keeps; a block of
  * another size in that range (an unsplittable remainder) is freed for real; protection moves the
  * ranges, size_classes 0 turns them off; the stats rows describe the classes. */
 ZMM_TEST(t_medium_classes)
 {
-	static const size_t payload[ZMM_HEAP_NUM_CLASSES] = { 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072 };
+	static const size_t payload[ZMM_HEAP_NUM_CLASSES] = { 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072,
+	                                                     4096, 8192, 12288, 16384, 20480, 24576, 28672, 32768 };
 	fx f;
 	char *a, *b, *c, *sep, *big;
 	zmm_heap_stats_t st;
@@ -3822,8 +3823,9 @@ ZMM_TEST(t_medium_classes)
 		}
 	}
 	ZMM_CHECK_EQ(zmm_heap_class_block(ZMM_HEAP_NUM_CLASSES), 0);
-	ZMM_CHECK_EQ(zmm_heap_true_size(f.h, 3073), 3096);         /* above the classes: exact again */
-	ZMM_CHECK_EQ(ZMM_HEAP_MAX_CLASS_BLOCK, 3088);
+	ZMM_CHECK_EQ(zmm_heap_true_size(f.h, 3073), 4112);         /* a whole page, as Zend MM rounds it */
+	ZMM_CHECK_EQ(zmm_heap_true_size(f.h, 32769), 32792);       /* above the classes: exact again */
+	ZMM_CHECK_EQ(ZMM_HEAP_MAX_CLASS_BLOCK, 32784);
 
 	/* alloc, free into the class's cache, hit */
 	a = zmm_heap_alloc(f.h, 600);
@@ -3867,17 +3869,17 @@ ZMM_TEST(t_medium_classes)
 	f.log.jb = NULL;
 	ZMM_CHECK_EQ(S(f.h).cached_blocks, 1);
 
-	/* a block of a non-class size in the class range is freed for real: a 3104-byte hole taken by a
-	 * request of the last class (3088-byte blocks) keeps its 16 spare bytes */
-	big = zmm_heap_alloc(f.h, 3088);
+	/* a block of a non-class size in the class range is freed for real: a 32800-byte hole taken by a
+	 * request of the last class (32784-byte blocks) keeps its 16 spare bytes */
+	big = zmm_heap_alloc(f.h, 32784);
 	b = zmm_heap_alloc(f.h, 8);
 	ZMM_REQUIRE(big && b);
-	ZMM_CHECK_EQ(blk(big), 3104);
+	ZMM_CHECK_EQ(blk(big), 32800);
 	ZMM_CHECK_EQ(zmm_heap_free(f.h, big), ZMM_FREE_OK);        /* not a class size: not cached */
 	ZMM_CHECK_EQ(S(f.h).cached_blocks, 1);
 	ZMM_CHECK_EQ(raw_word(big - 16) & 7, 0);                   /* FREE */
-	ZMM_CHECK(zmm_heap_alloc(f.h, 3000) == big);               /* best fit */
-	ZMM_CHECK_EQ(blk(big), 3104);
+	ZMM_CHECK(zmm_heap_alloc(f.h, 32000) == big);              /* best fit */
+	ZMM_CHECK_EQ(blk(big), 32800);
 	ZMM_CHECK_EQ(zmm_heap_free(f.h, big), ZMM_FREE_OK);
 	ZMM_CHECK_EQ(S(f.h).cached_blocks, 1);
 	ZMM_CHECK_EQ(raw_word(big - 16) & 7, 0);
@@ -3896,7 +3898,13 @@ ZMM_TEST(t_medium_classes)
 	ZMM_CHECK_EQ(st.classes[9].block_size, 3088);
 	ZMM_CHECK_EQ(st.classes[9].min_request, 2561);
 	ZMM_CHECK_EQ(st.classes[9].max_request, 3072);
-	ZMM_CHECK_EQ(st.classes[9].cache_misses, 1);
+	ZMM_CHECK_EQ(st.classes[10].block_size, 4112);
+	ZMM_CHECK_EQ(st.classes[10].min_request, 3073);
+	ZMM_CHECK_EQ(st.classes[10].max_request, 4096);
+	ZMM_CHECK_EQ(st.classes[17].block_size, 32784);
+	ZMM_CHECK_EQ(st.classes[17].min_request, 28673);
+	ZMM_CHECK_EQ(st.classes[17].max_request, 32768);
+	ZMM_CHECK_EQ(st.classes[17].cache_misses, 1);
 	ZMM_CHECK_EQ(st.classes[3].cached_blocks, 0);
 	zmm_heap_stats_free(&st);
 
@@ -3916,7 +3924,9 @@ ZMM_TEST(t_medium_classes)
 	ZMM_CHECK_EQ(zmm_heap_true_size(f.h, 496), 536);
 	ZMM_CHECK_EQ(zmm_heap_true_size(f.h, 497), 656);
 	ZMM_CHECK_EQ(zmm_heap_true_size(f.h, 3048), 3088);
-	ZMM_CHECK_EQ(zmm_heap_true_size(f.h, 3049), 3096);
+	ZMM_CHECK_EQ(zmm_heap_true_size(f.h, 3049), 4112);
+	ZMM_CHECK_EQ(zmm_heap_true_size(f.h, 32744), 32784);
+	ZMM_CHECK_EQ(zmm_heap_true_size(f.h, 32745), 32792);
 	a = zmm_heap_alloc(f.h, 3000);
 	ZMM_REQUIRE(a != NULL);
 	memset(a, 'p', 3000);
@@ -3927,6 +3937,7 @@ ZMM_TEST(t_medium_classes)
 	ZMM_REQUIRE(stats(f.h, &st) == 0);
 	ZMM_CHECK_EQ(st.classes[0].min_request, 497);
 	ZMM_CHECK_EQ(st.classes[9].max_request, 3048);
+	ZMM_CHECK_EQ(st.classes[17].max_request, 32744);
 	zmm_heap_stats_free(&st);
 	ZMM_CHECK_EQ(zmm_heap_free(f.h, a), ZMM_FREE_OK);
 	CHECK_OK(f.h);
@@ -4054,10 +4065,23 @@ ZMM_TEST(t_medium_realloc)
 	ZMM_REQUIRE(fx_storage(&f, SEG256, 2) == 0);
 	f.h = fx_heap_classes(&f, 0, 0, 0);                        /* no cache: the holes stay put */
 	ZMM_REQUIRE(f.h != NULL);
-	a = zmm_heap_alloc(f.h, 3100);                             /* 3120: above the classes */
-	sep = zmm_heap_alloc(f.h, 8);
-	ZMM_REQUIRE(a && sep);
-	ZMM_CHECK_EQ(zmm_heap_free(f.h, a), ZMM_FREE_OK);
+	{
+		/* six 520-byte small blocks freed next to each other merge into a 3120-byte hole */
+		char *six[6];
+		int k;
+		for (k = 0; k < 6; k++) {
+			six[k] = zmm_heap_alloc(f.h, 504);
+			ZMM_REQUIRE(six[k] != NULL);
+		}
+		ZMM_CHECK(six[5] == six[0] + 5 * 520);
+		sep = zmm_heap_alloc(f.h, 8);
+		ZMM_REQUIRE(sep != NULL);
+		for (k = 0; k < 6; k++) {
+			ZMM_CHECK_EQ(zmm_heap_free(f.h, six[k]), ZMM_FREE_OK);
+		}
+		a = six[0];
+	}
+	ZMM_CHECK_EQ(blk(a), 3120);
 	c = zmm_heap_alloc(f.h, 2560);                             /* 2576 out of the 3120 hole: 544 left */
 	ZMM_CHECK(c == a);
 	b = zmm_heap_alloc(f.h, 512);                              /* 528 out of the 544 hole: all of it */
@@ -4127,7 +4151,7 @@ ZMM_TEST(t_medium_flush)
 	fx_close_empty(&f);
 }
 
-/* With size classes, large blocks are resized in 4 KiB steps: growing in place takes whole steps,
+/* With size classes, large blocks (above the classes) are resized in 4 KiB steps: growing in place takes whole steps,
  * a new size that the block fits with less than a step to spare keeps it (the fast path; annotated
  * builds move every realloc instead). */
 ZMM_TEST(t_large_realloc_steps)
@@ -4138,32 +4162,32 @@ ZMM_TEST(t_large_realloc_steps)
 	ZMM_REQUIRE(fx_storage(&f, SEG256, 2) == 0);
 	f.h = fx_heap_classes(&f, CACHE_DEF, 0, 0);
 	ZMM_REQUIRE(f.h != NULL);
-	a = zmm_heap_alloc(f.h, 5000);
+	a = zmm_heap_alloc(f.h, 37768);
 	ZMM_REQUIRE(a != NULL);
-	ZMM_CHECK_EQ(blk(a), 5016);                                /* allocations stay exact */
-	memset(a, 'g', 5000);
+	ZMM_CHECK_EQ(blk(a), 37784);                               /* allocations stay exact */
+	memset(a, 'g', 37768);
 	if (!FAST_PATHS) {
-		b = zmm_heap_realloc(f.h, a, 5100);
+		b = zmm_heap_realloc(f.h, a, 37868);
 		ZMM_REQUIRE(b != NULL);
-		ZMM_CHECK_EQ(b[4999], 'g');
+		ZMM_CHECK_EQ(b[37767], 'g');
 		ZMM_CHECK_EQ(zmm_heap_free(f.h, b), ZMM_FREE_OK);
 		CHECK_OK(f.h);
 		fx_close_empty(&f);
 		return;
 	}
-	ZMM_CHECK(zmm_heap_realloc(f.h, a, 5100) == a);            /* grows into the free space ... */
-	ZMM_CHECK_EQ(blk(a), 8192);                                /* ... by whole steps */
-	ZMM_CHECK_EQ(S(f.h).size, 8192);
-	ZMM_CHECK(zmm_heap_realloc(f.h, a, 6000) == a);            /* fits, 2176 spare: kept */
-	ZMM_CHECK_EQ(blk(a), 8192);
-	ZMM_CHECK(zmm_heap_realloc(f.h, a, 8176) == a);            /* exactly */
-	ZMM_CHECK_EQ(blk(a), 8192);
-	ZMM_CHECK(zmm_heap_realloc(f.h, a, 8177) == a);
-	ZMM_CHECK_EQ(blk(a), 12288);
+	ZMM_CHECK(zmm_heap_realloc(f.h, a, 37868) == a);           /* grows into the free space ... */
+	ZMM_CHECK_EQ(blk(a), 40960);                               /* ... by whole steps */
+	ZMM_CHECK_EQ(S(f.h).size, 40960);
+	ZMM_CHECK(zmm_heap_realloc(f.h, a, 38768) == a);           /* fits, 2176 spare: kept */
+	ZMM_CHECK_EQ(blk(a), 40960);
+	ZMM_CHECK(zmm_heap_realloc(f.h, a, 40944) == a);           /* exactly */
+	ZMM_CHECK_EQ(blk(a), 40960);
+	ZMM_CHECK(zmm_heap_realloc(f.h, a, 40945) == a);
+	ZMM_CHECK_EQ(blk(a), 45056);
 	ZMM_CHECK_EQ(C(f.h).reallocs, 4);
-	ZMM_CHECK(zmm_heap_realloc(f.h, a, 4000) == a);            /* a step or more spare: shrinks */
-	ZMM_CHECK_EQ(blk(a), 4016);
-	ZMM_CHECK_EQ(a[3999], 'g');
+	ZMM_CHECK(zmm_heap_realloc(f.h, a, 36768) == a);           /* a step or more spare: shrinks */
+	ZMM_CHECK_EQ(blk(a), 36784);
+	ZMM_CHECK_EQ(a[36767], 'g');
 	CHECK_OK(f.h);
 	/* the head of a huge segment grows into its rest tail by steps too */
 	h = zmm_heap_alloc(f.h, 300000);
@@ -4180,6 +4204,58 @@ ZMM_TEST(t_large_realloc_steps)
 	ZMM_CHECK_EQ(blk(h), 303104);
 	ZMM_CHECK_EQ(zmm_heap_free(f.h, h), ZMM_FREE_OK);
 	ZMM_CHECK_EQ(zmm_heap_free(f.h, a), ZMM_FREE_OK);
+	CHECK_OK(f.h);
+	fx_close_empty(&f);
+}
+
+/* The page classes (3073..32768 bytes, whole 4 KiB pages): a freed block is cached and served again;
+ * a shrink splits the block in place to the smaller class's size (no copy) and frees the tail; a
+ * block shrunk that way is a class block, cached when freed. */
+ZMM_TEST(t_page_classes)
+{
+	fx f;
+	char *a, *b, *sep;
+	size_t size0, i;
+
+	ZMM_REQUIRE(fx_storage(&f, SEG256, 2) == 0);
+	f.h = fx_heap_classes(&f, CACHE_DEF, 0, 0);
+	ZMM_REQUIRE(f.h != NULL);
+	a = zmm_heap_alloc(f.h, 16384);
+	sep = zmm_heap_alloc(f.h, 8);
+	ZMM_REQUIRE(a && sep);
+	ZMM_CHECK_EQ(blk(a), 16400);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, a), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(S(f.h).cached_blocks, 1);
+	b = zmm_heap_alloc(f.h, 12289);                            /* same class: the cached block */
+	ZMM_CHECK(b == a);
+	for (i = 0; i < 12289; i++) {
+		b[i] = (char)('a' + i % 23);
+	}
+	if (!FAST_PATHS) {
+		ZMM_CHECK_EQ(zmm_heap_free(f.h, b), ZMM_FREE_OK);
+		ZMM_CHECK_EQ(zmm_heap_free(f.h, sep), ZMM_FREE_OK);
+		CHECK_OK(f.h);
+		fx_close_empty(&f);
+		return;
+	}
+	size0 = S(f.h).size;
+	ZMM_CHECK(zmm_heap_realloc(f.h, b, 5000) == b);            /* 16400 -> 8208 in place */
+	ZMM_CHECK_EQ(blk(b), 8208);
+	ZMM_CHECK_EQ(S(f.h).size, size0 - 8192);
+	ZMM_CHECK_EQ(raw_word(b + 8192) & 7, 0);                   /* the tail: FREE */
+	for (i = 0; i < 5000 && b[i] == (char)('a' + i % 23); i++) {
+	}
+	ZMM_CHECK_EQ(i, 5000);
+	ZMM_CHECK(zmm_heap_realloc(f.h, b, 100) == b);             /* to a small size: in place too */
+	ZMM_CHECK_EQ(blk(b), 120);
+	a = zmm_heap_realloc(f.h, b, 8000);                        /* and back up: contents follow */
+	ZMM_REQUIRE(a != NULL);
+	for (i = 0; i < 100 && a[i] == (char)('a' + i % 23); i++) {
+	}
+	ZMM_CHECK_EQ(i, 100);
+	CHECK_OK(f.h);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, a), ZMM_FREE_OK);
+	ZMM_CHECK_EQ(zmm_heap_free(f.h, sep), ZMM_FREE_OK);
 	CHECK_OK(f.h);
 	fx_close_empty(&f);
 }
@@ -4229,6 +4305,7 @@ static const zmm_test_case cases[] = {
 	ZMM_T(t_medium_refill),
 	ZMM_T(t_medium_flush),
 	ZMM_T(t_large_realloc_steps),
+	ZMM_T(t_page_classes),
 	ZMM_T(t_cache_cap_and_disable),
 	ZMM_T(t_cache_flush_and_set_limit),
 	ZMM_T(t_huge_blocks),
