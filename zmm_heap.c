@@ -345,8 +345,8 @@ static const size_t class_payload[ZMM_HEAP_NUM_CLASSES] = {
 	4096, 8192, 12288, 16384, 20480, 24576, 28672, 32768
 };
 
-/* Cache list of a request (protection off), indexed by (size + 7) / 8: the small bucket max(k, 2) - 2
- * up to 520 bytes, then NUM_BUCKETS + the smallest class that holds it (used only with size classes
+/* Cache list of a request (protection off), indexed by k = (size + 7) / 8: the small bucket of a
+ * block of max(MIN_BLOCK, 8k + HDR) bytes up to the largest small request, then NUM_BUCKETS + the smallest class that holds it (used only with size classes
  * on). Filled from class_payload by zmm_heap_library_init. */
 unsigned char zmm_heap_list_of_request[(ZMM_HEAP_MAX_CLASS_REQUEST + 7) / 8 + 1];
 
@@ -356,6 +356,11 @@ unsigned char zmm_heap_list_of_block[ZMM_HEAP_BLOCK_LIST_LEN];
 
 static int tables_ready;
 
+/* Filled when the library is loaded where the compiler allows (so that a lazy call from
+ * zmm_heap_create only reads the flag), else by the first zmm_heap_library_init call. */
+#if defined(__GNUC__)
+__attribute__((constructor))
+#endif
 void zmm_heap_library_init(void)
 {
 	size_t k, c = 0;
@@ -366,7 +371,9 @@ void zmm_heap_library_init(void)
 	for (k = 0; k < sizeof(zmm_heap_list_of_request); k++) {
 		size_t size = k * ZMM_HEAP_ALIGNMENT;
 		if (size <= ZMM_HEAP_MAX_SMALL_REQUEST) {
-			zmm_heap_list_of_request[k] = (unsigned char)(k < 2 ? 0 : k - 2);
+			/* the bucket of true(size) = max(MIN_BLOCK, size + HDR) */
+			size_t t = size + ZMM_HEAP_HDR_SIZE < ZMM_HEAP_MIN_BLOCK ? ZMM_HEAP_MIN_BLOCK : size + ZMM_HEAP_HDR_SIZE;
+			zmm_heap_list_of_request[k] = (unsigned char)((t - ZMM_HEAP_MIN_BLOCK) / ZMM_HEAP_ALIGNMENT);
 			continue;
 		}
 		while (class_payload[c] < size) {
@@ -942,13 +949,15 @@ ZMM_NOASAN static void segment_unlink(zmm_heap_t *heap, zmm_segment_t *seg)
 /* Gives a segment that is no longer in the heap's list back to storage. */
 ZMM_NOASAN static void segment_give_back(zmm_heap_t *heap, zmm_segment_t *seg)
 {
+	uint64_t *starts = seg->starts;
+
 	ann_segment(heap, seg, seg->size, 1);
-	free(seg->starts);
 	seg->starts = NULL;
 	seg->starts_len = 0;
 	seg->owner = NULL;
 	heap->counters.segments_released++;
 	zmm_storage_segment_free(heap->storage, seg);
+	free(starts);                               /* after the registry entries that copy it are gone */
 }
 
 ZMM_NOASAN static void segment_release(zmm_heap_t *heap, zmm_segment_t *seg)

@@ -113,8 +113,9 @@ void zmm_heap_options_default(zmm_heap_options_t *opts);
 
 /*** Lifecycle ***/
 
-/* Fills the size class tables the inline fast paths read. zmm_heap_create calls it; a program that
- * creates heaps in several threads calls it once before (the glue does in MINIT). Idempotent. */
+/* Fills the size class tables the inline fast paths read. GCC and Clang builds run it when the
+ * library is loaded, and zmm_heap_create calls it; elsewhere a program that creates heaps in several
+ * threads calls it once before (the glue does in MINIT). Idempotent. */
 void zmm_heap_library_init(void);
 
 /* Creates an empty heap (no segment yet) on storage. opts NULL: defaults; hooks NULL: none. The heap

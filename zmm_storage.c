@@ -719,6 +719,9 @@ static void registry_fill(zmm_storage_t *storage, const void *mem, size_t size, 
 
 void zmm_storage_segment_publish(zmm_storage_t *storage, zmm_segment_t *seg)
 {
+	if (zmm_storage_find(storage, seg) != seg) {
+		return;                                 /* not registered (pooled or freed): nothing to copy to */
+	}
 	registry_fill(storage, seg, seg->size, seg, NULL); /* registered: every leaf exists */
 }
 

@@ -118,7 +118,8 @@ zmm_segment_t *zmm_storage_segment_realloc(zmm_storage_t *storage, zmm_segment_t
 void zmm_storage_segment_free(zmm_storage_t *storage, zmm_segment_t *seg);
 
 /* Lets the registry's entries for seg copy the header fields the free path reads (owner, starts, size)
- * again, after the heap changed seg->owner or seg->starts. Every unit of seg is rewritten. */
+ * again, after the heap changed seg->owner or seg->starts. Every unit of seg is rewritten. Does
+ * nothing for a segment that is not registered (pooled or freed). */
 void zmm_storage_segment_publish(zmm_storage_t *storage, zmm_segment_t *seg);
 
 /* One registry entry: the segment covering a unit of address space, and a copy of the header fields

@@ -4208,6 +4208,33 @@ ZMM_TEST(t_large_realloc_steps)
 	fx_close_empty(&f);
 }
 
+/* Every request up to the largest class gets a cache list whose block holds it (header included),
+ * and no more than the next smaller list's block would: the tables zmm_heap_library_init fills, for
+ * any header size and bucket count. */
+ZMM_TEST(t_request_table)
+{
+	size_t r, bad = 0, loose = 0;
+
+	zmm_heap_library_init();
+	for (r = 0; r <= ZMM_HEAP_MAX_CLASS_REQUEST; r++) {
+		unsigned idx = zmm_heap_list_of_request[(r + ZMM_HEAP_ALIGNMENT - 1) / ZMM_HEAP_ALIGNMENT];
+		size_t need = (r + ZMM_HEAP_HDR_SIZE + ZMM_HEAP_ALIGNMENT - 1) & ~(size_t)(ZMM_HEAP_ALIGNMENT - 1), blk, below;
+		if (need < ZMM_HEAP_MIN_BLOCK) {
+			need = ZMM_HEAP_MIN_BLOCK;
+		}
+		ZMM_REQUIRE(idx < ZMM_HEAP_CACHE_LISTS);
+		blk = idx < ZMM_HEAP_NUM_BUCKETS ? ZMM_HEAP_BUCKET_BLOCK(idx) : zmm_heap_class_block(idx - ZMM_HEAP_NUM_BUCKETS);
+		below = idx == 0 ? 0 : idx - 1 < ZMM_HEAP_NUM_BUCKETS ? ZMM_HEAP_BUCKET_BLOCK(idx - 1)
+		                                                       : zmm_heap_class_block(idx - 1 - ZMM_HEAP_NUM_BUCKETS);
+		bad += blk < need;
+		loose += below >= need;
+		/* and the block table maps the block back to its list */
+		ZMM_CHECK_EQ(zmm_heap_list_of_block[blk / ZMM_HEAP_ALIGNMENT - ZMM_HEAP_MIN_BLOCK / ZMM_HEAP_ALIGNMENT], idx);
+	}
+	ZMM_CHECK_EQ(bad, 0);
+	ZMM_CHECK_EQ(loose, 0);
+}
+
 /* The page classes (3073..32768 bytes, whole 4 KiB pages): a freed block is cached and served again;
  * a shrink splits the block in place to the smaller class's size (no copy) and frees the tail; a
  * block shrunk that way is a class block, cached when freed. */
@@ -4305,6 +4332,7 @@ static const zmm_test_case cases[] = {
 	ZMM_T(t_medium_refill),
 	ZMM_T(t_medium_flush),
 	ZMM_T(t_large_realloc_steps),
+	ZMM_T(t_request_table),
 	ZMM_T(t_page_classes),
 	ZMM_T(t_cache_cap_and_disable),
 	ZMM_T(t_cache_flush_and_set_limit),

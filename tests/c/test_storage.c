@@ -1281,8 +1281,11 @@ ZMM_TEST(registry_entry_copies)
 	ZMM_CHECK_EQ(zmm_storage_entry(&s, (char *)g + a)->size, 2 * a);
 	ZMM_CHECK(zmm_storage_entry(&s, (char *)g + 2 * a) == NULL);
 
-	/* pooled and handed out again: the old owner and bitmap are not copied back */
+	/* pooled and handed out again: the old owner and bitmap are not copied back; publishing a
+	 * segment that is not registered does nothing */
 	zmm_storage_segment_free(&s, g);
+	ZMM_CHECK(zmm_storage_entry(&s, g) == NULL);
+	zmm_storage_segment_publish(&s, g);
 	ZMM_CHECK(zmm_storage_entry(&s, g) == NULL);
 	again = zmm_storage_segment_alloc(&s, 2 * a);
 	ZMM_REQUIRE(again != NULL);

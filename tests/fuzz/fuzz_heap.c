@@ -189,7 +189,8 @@ static unsigned byte(fuzz_t *f)
 
 static size_t decode_size(fuzz_t *f)
 {
-	static const size_t edges[] = { 0, 1, 7, 8, 9, 16, 17, 24, 25, 472, 496, 497, 504, 505, 512, 513, 519, 520, 521, 528 };
+	static const size_t edges[] = { 0, 1, 7, 8, 9, 16, 17, 24, 25, 472, 496, 497, 504, 505, 512, 513, 519, 520, 521, 528,
+	                                3048, 3049, 3072, 3073, 4096, 4097, 32744, 32745, 32768, 32769 };
 	unsigned cls = byte(f) % 32;
 	size_t x = byte(f);
 	x |= (size_t)byte(f) << 8;
