@@ -345,9 +345,10 @@ static const size_t class_payload[ZMM_HEAP_NUM_CLASSES] = {
 	4096, 8192, 12288, 16384, 20480, 24576, 28672, 32768
 };
 
-/* Cache list of a request (protection off), indexed by k = (size + 7) / 8: the small bucket of a
- * block of max(MIN_BLOCK, 8k + HDR) bytes up to the largest small request, then NUM_BUCKETS + the smallest class that holds it (used only with size classes
- * on). Filled from class_payload by zmm_heap_library_init. */
+/* Cache list of a request (protection off), indexed by k = (size + 7) / 8: up to the largest small
+ * request the bucket of a block of max(MIN_BLOCK, 8k + HDR) bytes, then NUM_BUCKETS + the smallest
+ * class that holds it (used only with size classes on). Filled from class_payload by
+ * zmm_heap_library_init. */
 unsigned char zmm_heap_list_of_request[(ZMM_HEAP_MAX_CLASS_REQUEST + 7) / 8 + 1];
 
 /* Cache list of a block size (zmm_heap.h), indexed by size / 8 - 4: buckets, then class blocks, 255
@@ -386,8 +387,8 @@ void zmm_heap_library_init(void)
 		zmm_heap_list_of_block[k] = (unsigned char)k;
 	}
 	for (c = 0; c < ZMM_HEAP_NUM_CLASSES; c++) {
-		zmm_heap_list_of_block[(class_payload[c] + ZMM_HEAP_HDR_SIZE) / ZMM_HEAP_ALIGNMENT - ZMM_HEAP_MIN_BLOCK / ZMM_HEAP_ALIGNMENT]
-			= (unsigned char)(ZMM_HEAP_NUM_BUCKETS + c);
+		size_t block = class_payload[c] + ZMM_HEAP_HDR_SIZE;
+		zmm_heap_list_of_block[(block - ZMM_HEAP_MIN_BLOCK) / ZMM_HEAP_ALIGNMENT] = (unsigned char)(ZMM_HEAP_NUM_BUCKETS + c);
 	}
 	tables_ready = 1;
 }
