@@ -4,6 +4,8 @@ zmm_debug_fail_storage(): a fallible allocation (implode) that hits a storage fa
 zmm
 --SKIPIF--
 <?php require __DIR__ . '/skipif_debug.inc'; ?>
+--INI--
+zmm.cache_size=0
 --FILE--
 <?php
 register_shutdown_function(function () {
@@ -11,7 +13,7 @@ register_shutdown_function(function () {
 });
 $parts = array_fill(0, 100, str_repeat('p', 10000));
 zmm_debug_fail_storage(1);
-zmm_gc();         /* empty cache and pool: the heap has nothing to flush and retry with */
+zmm_gc();         /* empty pool; the cache is off (INI): the heap has nothing to flush and retry with */
 $r = implode('', $parts);                 /* 1,000,000 bytes: a segment of its own */
 echo "not reached\n";
 var_dump($r);
