@@ -624,7 +624,7 @@ ZMM_NOASAN static void small_link(zmm_heap_t *heap, zmm_free_block_t *fb, unsign
 /* May the heap follow a free-list or trie link to q? It must be one of the heap's own list heads or
  * trie slots, or lie inside a segment of this heap, 8-aligned. Checked before every link is
  * followed on the slow paths, so a use-after-free write into a free block is reported, not obeyed. */
-ZMM_NOASAN static int link_ok(const zmm_heap_t *heap, const void *q)
+ZMM_NOASAN static int link_ok_aligned(const zmm_heap_t *heap, const void *q, size_t align)
 {
 	const char *c = (const char *)q;
 	zmm_segment_t *seg;
@@ -632,13 +632,19 @@ ZMM_NOASAN static int link_ok(const zmm_heap_t *heap, const void *q)
 	if (c >= (const char *)heap && c < (const char *)heap + sizeof(*heap)) {
 		return 1;
 	}
-	if (((uintptr_t)q & (ZMM_HEAP_ALIGNMENT - 1)) != 0) {
+	if (((uintptr_t)q & (align - 1)) != 0) {
 		return 0;
 	}
 	seg = zmm_storage_find(heap->storage, q);
 	return seg != NULL && seg->owner == heap && (size_t)(c - (const char *)seg) >= SEG_HDR
 	       && (size_t)(c - (const char *)seg) + 2 * sizeof(void *) <= seg->size - HDR;
 }
+
+/* A block link: 8-aligned. */
+#define link_ok(heap, q) link_ok_aligned((heap), (q), ZMM_HEAP_ALIGNMENT)
+/* A trie parent slot (&node->child[i] or a root): only pointer-aligned; child[1] is at offset 28 on
+ * ILP32, 4 mod 8. */
+#define slot_ok(heap, q) link_ok_aligned((heap), (q), sizeof(void *))
 
 ZMM_NOASAN static void list_unlink(zmm_heap_t *heap, zmm_free_block_t *fb, const char *op)
 {
@@ -751,7 +757,7 @@ ZMM_NOASAN static void large_unlink(zmm_heap_t *heap, zmm_free_block_t *fb, cons
 	zmm_free_block_t *repl, **rp;
 
 	if (ZMM_UNLIKELY(!link_ok(heap, fb->prev_free) || !link_ok(heap, fb->next_free)
-	                 || (fb->parent && !link_ok(heap, fb->parent))
+	                 || (fb->parent && !slot_ok(heap, fb->parent))
 	                 || (fb->child[0] && !link_ok(heap, fb->child[0])) || (fb->child[1] && !link_ok(heap, fb->child[1])))) {
 		heap_corrupted(heap, op, fb, "a large free block's links were overwritten (use after free?)");
 	}

@@ -37,7 +37,7 @@ extern "C" {
 #define ZMM_HEAP_MAX_CLASS_REQUEST 32768                      /* largest request (protection extra included) a class takes */
 #define ZMM_HEAP_MAX_CLASS_BLOCK   (ZMM_HEAP_MAX_CLASS_REQUEST + ZMM_HEAP_HDR_SIZE) /* largest cached block; the cache may pass its cap by less */
 #define ZMM_HEAP_REALLOC_STEP      ((size_t)4096)             /* size classes: realloc resizes larger blocks in these steps */
-#define ZMM_HEAP_PROTECTION_EXTRA  (3 * sizeof(size_t))       /* canary + trailer added per block with protection */
+#define ZMM_HEAP_PROTECTION_EXTRA  (8 + 2 * sizeof(size_t))   /* 8-byte canary + 2-word trailer added per block with protection */
 #define ZMM_HEAP_CACHE_PHP5        ((size_t)ZMM_HEAP_NUM_BUCKETS * 4096) /* PHP 5's cache cap: 256 KiB on LP64 */
 #define ZMM_HEAP_CACHE_DEFAULT     ((size_t)64 << 20)         /* 64 MiB: PHP 5's cap missed 38-74% of small allocations in churny code */
 #define ZMM_HEAP_MAX_REST_BLOCKS   16                         /* rest list cap; older tails go to the free lists */
