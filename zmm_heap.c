@@ -393,8 +393,8 @@ void zmm_heap_library_init(void)
 	tables_ready = 1;
 }
 
-/* The first cache list of the page classes (class_payload[10] is 4096). */
-#define FIRST_PAGE_LIST (NUM_BUCKETS + 10)
+/* The smallest block of a page class (class_payload from 4096 on): no bin class block is as large. */
+#define PAGE_CLASS_BLOCK ((size_t)4096 + HDR)
 
 /* Block size of cache list idx: a small bucket's, or a medium class's. */
 #define LIST_BLOCK(idx) ((idx) < NUM_BUCKETS ? BUCKET_SIZE(idx) : class_payload[(idx) - NUM_BUCKETS] + HDR)
@@ -1808,7 +1808,7 @@ ZMM_NOASAN static inline void *realloc_fast(zmm_heap_t *heap, const zmm_registry
 		} else {
 			/* a page class's block gives its tail back in place (as Zend MM frees the tail pages of
 			 * a run), rather than copying up to 28 KiB into a smaller block */
-			if (oidx >= FIRST_PAGE_LIST) {
+			if (bs - T_USED >= PAGE_CLASS_BLOCK) {
 				return realloc_general(heap, ptr, size);
 			}
 			/* a shrink: the swap caches the bigger block, so only below the cap, as a push */

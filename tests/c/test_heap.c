@@ -4208,6 +4208,12 @@ ZMM_TEST(t_large_realloc_steps)
 	fx_close_empty(&f);
 }
 
+/* The block size of cache list idx: a small bucket's, or a medium class's. */
+static size_t list_block(unsigned idx)
+{
+	return idx < ZMM_HEAP_NUM_BUCKETS ? ZMM_HEAP_BUCKET_BLOCK(idx) : zmm_heap_class_block(idx - ZMM_HEAP_NUM_BUCKETS);
+}
+
 /* Every request up to the largest class gets a cache list whose block holds it (header included),
  * and no more than the next smaller list's block would: the tables zmm_heap_library_init fills, for
  * any header size and bucket count. */
@@ -4223,9 +4229,8 @@ ZMM_TEST(t_request_table)
 			need = ZMM_HEAP_MIN_BLOCK;
 		}
 		ZMM_REQUIRE(idx < ZMM_HEAP_CACHE_LISTS);
-		blk = idx < ZMM_HEAP_NUM_BUCKETS ? ZMM_HEAP_BUCKET_BLOCK(idx) : zmm_heap_class_block(idx - ZMM_HEAP_NUM_BUCKETS);
-		below = idx == 0 ? 0 : idx - 1 < ZMM_HEAP_NUM_BUCKETS ? ZMM_HEAP_BUCKET_BLOCK(idx - 1)
-		                                                       : zmm_heap_class_block(idx - 1 - ZMM_HEAP_NUM_BUCKETS);
+		blk = list_block(idx);
+		below = idx == 0 ? 0 : list_block(idx - 1);
 		bad += blk < need;
 		loose += below >= need;
 		/* and the block table maps the block back to its list */
