@@ -66,8 +66,10 @@
  * one handed out, the others cached; later refills of the same size take twice the last batch, up
  * to 128 blocks, until the next reset). The cache pop and push are inlined into the caller from
  * zmm_heap.h (zmm_heap_cache_pop/_push, reading zmm_heap_fast_t, the first member of the heap).
- * Free path: validate (segment registry, start bitmap, the size word against the next block's prev
- * tag, so an overflow into the next header is reported at the free of the block that overflowed)
+ * Free path: validate (segment registry, whose entry carries copies of the segment's owner, start
+ * bitmap and size so that the segment header is not read; start bitmap; the size word against the
+ * next block's prev tag, so an overflow into the next header is reported at the free of the block
+ * that overflowed)
  * -> small or medium and cache not full: push on the cache -> otherwise merge with a free next and a free
  * previous block; an empty segment goes back to storage at once; else the block joins a small list
  * or a trie.
